@@ -1,0 +1,2 @@
+//! sigmux benchmarks (being written).
+fn main() {}

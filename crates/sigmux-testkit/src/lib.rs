@@ -1,0 +1,100 @@
+//! Test support for the sigmux crates (not published).
+//!
+//! Signal dispositions are process-wide, so tests that touch them must not run concurrently in
+//! one process (`cargo test` runs the tests of one binary on several threads). This crate offers
+//! the two ways the workspace isolates them:
+//!
+//! * [`lock`]: a process-wide test lock, for tests inside one binary that share signals;
+//! * [`in_child`]: run a scenario in a forked child with an `alarm` watchdog and report how it
+//!   ended, for scenarios that terminate the process, change dispositions for good or must not
+//!   leak state into the other tests.
+#![cfg(unix)]
+
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+static LOCK: Mutex<()> = Mutex::new(());
+
+/// Takes the process-wide test lock. A test that panicked while holding it does not poison it
+/// for the others.
+pub fn lock() -> MutexGuard<'static, ()> {
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// How a forked child ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The child exited with this status (0 is success, 101 a panic in the scenario).
+    Exited(i32),
+    /// The child was killed by this signal (`SIGALRM` means the watchdog fired).
+    Signaled(i32),
+}
+
+impl Outcome {
+    /// Panics with a readable message unless the child exited with status 0.
+    #[track_caller]
+    pub fn assert_success(self) {
+        match self {
+            Outcome::Exited(0) => {}
+            Outcome::Signaled(libc::SIGALRM) => panic!("child hit the alarm watchdog (hang)"),
+            other => panic!("child failed: {:?}", other),
+        }
+    }
+}
+
+/// Runs `scenario` in a forked child process with `alarm(watchdog_secs)` armed, waits for it
+/// and reports how it ended.
+///
+/// The child exits with the status the scenario returns (101 if it panics); it never returns
+/// into the test harness. Only the calling thread exists in the child, so the scenario must
+/// not rely on locks that other threads of the test process might hold.
+pub fn in_child<F: FnOnce() -> i32>(watchdog_secs: u32, scenario: F) -> Outcome {
+    // SAFETY: fork has no memory-safety preconditions; the child only runs the scenario and
+    // then `_exit`s, never returning into the (multi-threaded) harness.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork failed: {}", std::io::Error::last_os_error());
+    if pid == 0 {
+        // SAFETY: alarm and _exit are always safe to call.
+        unsafe { libc::alarm(watchdog_secs) };
+        let code = panic::catch_unwind(AssertUnwindSafe(scenario)).unwrap_or(101);
+        // SAFETY: see above; `_exit` skips the parent's atexit handlers, as a child should.
+        unsafe { libc::_exit(code) };
+    }
+    wait_for(pid)
+}
+
+/// Waits for the child `pid` and decodes its status.
+pub fn wait_for(pid: libc::pid_t) -> Outcome {
+    let mut status = 0;
+    loop {
+        // SAFETY: `status` is a valid out-pointer.
+        let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+        if r == pid {
+            break;
+        }
+        let err = std::io::Error::last_os_error();
+        assert_eq!(err.raw_os_error(), Some(libc::EINTR), "waitpid failed: {}", err);
+    }
+    if libc::WIFSIGNALED(status) {
+        Outcome::Signaled(libc::WTERMSIG(status))
+    } else {
+        Outcome::Exited(libc::WEXITSTATUS(status))
+    }
+}
+
+/// Polls `cond` until it holds or the absolute `deadline` (from now) passes; returns whether it
+/// held. Uses an absolute deadline, so signal floods (which restart relative sleeps) cannot
+/// stretch it.
+pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if cond() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
