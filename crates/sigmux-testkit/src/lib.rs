@@ -49,7 +49,13 @@ impl Outcome {
 /// The child exits with the status the scenario returns (101 if it panics); it never returns
 /// into the test harness. Only the calling thread exists in the child, so the scenario must
 /// not rely on locks that other threads of the test process might hold.
+///
+/// It takes the process-wide [`lock`] around the fork, so no other test of this binary that
+/// follows the same discipline is in the middle of changing signal state while the child is
+/// made (a lock held at fork time would stay held forever in the child). Do not call it while
+/// holding [`lock`].
 pub fn in_child<F: FnOnce() -> i32>(watchdog_secs: u32, scenario: F) -> Outcome {
+    let _serial = lock();
     // SAFETY: fork has no memory-safety preconditions; the child only runs the scenario and
     // then `_exit`s, never returning into the (multi-threaded) harness.
     let pid = unsafe { libc::fork() };
@@ -57,7 +63,22 @@ pub fn in_child<F: FnOnce() -> i32>(watchdog_secs: u32, scenario: F) -> Outcome 
     if pid == 0 {
         // SAFETY: alarm and _exit are always safe to call.
         unsafe { libc::alarm(watchdog_secs) };
-        let code = panic::catch_unwind(AssertUnwindSafe(scenario)).unwrap_or(101);
+        let code = match panic::catch_unwind(AssertUnwindSafe(scenario)) {
+            Ok(code) => code,
+            Err(payload) => {
+                // The harness captures this thread's output in the child's memory, where
+                // nobody reads it: write the message to the real stderr.
+                let msg = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "(non-string panic)".to_string());
+                let line = format!("in_child: scenario panicked: {}\n", msg);
+                // SAFETY: writing a valid buffer to fd 2.
+                unsafe { libc::write(2, line.as_ptr().cast(), line.len()) };
+                101
+            }
+        };
         // SAFETY: see above; `_exit` skips the parent's atexit handlers, as a child should.
         unsafe { libc::_exit(code) };
     }
@@ -74,7 +95,12 @@ pub fn wait_for(pid: libc::pid_t) -> Outcome {
             break;
         }
         let err = std::io::Error::last_os_error();
-        assert_eq!(err.raw_os_error(), Some(libc::EINTR), "waitpid failed: {}", err);
+        assert_eq!(
+            err.raw_os_error(),
+            Some(libc::EINTR),
+            "waitpid failed: {}",
+            err
+        );
     }
     if libc::WIFSIGNALED(status) {
         Outcome::Signaled(libc::WTERMSIG(status))

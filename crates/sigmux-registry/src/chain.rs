@@ -1,0 +1,175 @@
+//! The per-signal chain of actions that the signal handler walks.
+//!
+//! A singly linked list in registration order. The handler only follows `next` pointers
+//! (`Acquire` loads) and calls the actions; it never writes. One writer at a time (the
+//! registry's lock holder) appends at the tail and unlinks nodes anywhere, each in O(1): a
+//! writer-only back pointer finds a node's predecessor, so adding or removing one action
+//! touches neither the other actions of this signal nor any other signal's.
+//!
+//! # Publication and reclamation
+//!
+//! * **Publish**: a node is fully built (action, `next = null`) before the `Release` store that
+//!   links it in (into `head` or the old tail's `next`); a handler that loads the pointer with
+//!   `Acquire` sees the whole node.
+//! * **Unlink**: the predecessor's `next` (or `head`) is redirected past the node with a
+//!   `Release` store. The unlinked node keeps its own `next`, so a handler standing on it
+//!   still walks on to the rest of the list. A handler that starts later never reaches it.
+//! * **Reclaim**: the writer frees an unlinked node only after a grace period
+//!   ([`crate::grace::Grace::synchronize`]) that began after the unlink: every handler that
+//!   could still stand on the node has left by then. Handlers never free anything.
+
+use core::cell::{Cell, UnsafeCell};
+use core::ptr;
+
+use crate::primitive::{AtomicPtr, Ordering};
+use crate::sys::siginfo_t;
+
+/// What an action is: a closure the handler calls with the signal's `siginfo_t`.
+pub(crate) type Action = dyn Fn(&siginfo_t) + Send + Sync;
+
+/// One registered action.
+pub(crate) struct Node {
+    action: Box<Action>,
+    next: AtomicPtr<Node>,
+    /// Writer-only: the node before this one, null for the first. Read and written only by
+    /// the writer holding the registry lock; the handler never touches it.
+    back: Cell<*mut Node>,
+}
+
+impl Node {
+    /// A node holding `action`, not linked anywhere yet.
+    pub(crate) fn new(action: Box<Action>) -> Box<Node> {
+        Box::new(Node {
+            action,
+            next: AtomicPtr::new(ptr::null_mut()),
+            back: Cell::new(ptr::null_mut()),
+        })
+    }
+}
+
+/// The list of one signal's actions. See the module docs.
+pub(crate) struct Chain {
+    head: AtomicPtr<Node>,
+    /// Writer-only: the last node, null when empty.
+    tail: UnsafeCell<*mut Node>,
+}
+
+// SAFETY: `head` is atomic. `tail` (and every node's `back`) is touched only through the
+// `unsafe` writer methods, whose contract demands the single writer, so there is no concurrent
+// access to them. Nodes are reachable by other threads only through atomics, and their
+// actions are `Send + Sync`.
+unsafe impl Sync for Chain {}
+
+impl core::fmt::Debug for Chain {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Chain")
+            .field("head", &self.head.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Chain {
+    /// An empty chain.
+    #[cfg(not(sigmux_loom))]
+    pub(crate) const fn new() -> Self {
+        Chain {
+            head: AtomicPtr::new(ptr::null_mut()),
+            tail: UnsafeCell::new(ptr::null_mut()),
+        }
+    }
+
+    /// An empty chain.
+    #[cfg(sigmux_loom)]
+    pub(crate) fn new() -> Self {
+        Chain {
+            head: AtomicPtr::new(ptr::null_mut()),
+            tail: UnsafeCell::new(ptr::null_mut()),
+        }
+    }
+
+    /// Appends `node` and returns its address (the handle to unlink it with).
+    ///
+    /// # Safety
+    ///
+    /// The caller is the only writer of this chain for the duration of the call.
+    pub(crate) unsafe fn push(&self, node: Box<Node>) -> *mut Node {
+        let node = Box::into_raw(node);
+        // SAFETY: single writer (caller contract), so nobody else reads or writes `tail`.
+        let tail = unsafe { &mut *self.tail.get() };
+        // SAFETY: `node` is fresh from `Box::into_raw` and not yet shared.
+        unsafe { (*node).back.set(*tail) };
+        if tail.is_null() {
+            self.head.store(node, Ordering::Release);
+        } else {
+            // SAFETY: the tail is a linked node; linked nodes are only freed by the writer,
+            // which is us.
+            unsafe { (**tail).next.store(node, Ordering::Release) };
+        }
+        *tail = node;
+        node
+    }
+
+    /// Unlinks `node`. It stays valid for handlers already standing on it; free it only after
+    /// a grace period that starts after this call.
+    ///
+    /// # Safety
+    ///
+    /// The caller is the only writer of this chain, and `node` was returned by [`push`] on
+    /// this chain and not unlinked since.
+    ///
+    /// [`push`]: Chain::push
+    pub(crate) unsafe fn unlink(&self, node: *mut Node) {
+        // SAFETY: `node` is linked in this chain (caller contract), so it is alive, and only
+        // we write its `next` and `back`.
+        let (next, back) = unsafe { ((*node).next.load(Ordering::Relaxed), (*node).back.get()) };
+        if back.is_null() {
+            self.head.store(next, Ordering::Release);
+        } else {
+            // SAFETY: `back` is the linked predecessor, alive while linked.
+            unsafe { (*back).next.store(next, Ordering::Release) };
+        }
+        if next.is_null() {
+            // SAFETY: single writer (caller contract).
+            unsafe { *self.tail.get() = back };
+        } else {
+            // SAFETY: `next` is the linked successor, alive while linked; single writer.
+            unsafe { (*next).back.set(back) };
+        }
+    }
+
+    /// Whether no action is linked. Writer side.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.head.load(Ordering::Relaxed).is_null()
+    }
+
+    /// Calls every linked action in order with `info`.
+    ///
+    /// Async-signal-safe: walks `Acquire`-loaded pointers and calls the actions; no
+    /// allocation, no lock, no reference counting.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds a [`crate::grace::ReadGuard`] of the tracker the writers of this chain
+    /// synchronize with, for the whole call.
+    #[inline]
+    pub(crate) unsafe fn run(&self, info: &siginfo_t) {
+        let mut cur = self.head.load(Ordering::Acquire);
+        // SAFETY: a node reached from `head` while we are a reader is not freed before we
+        // leave (grace period, caller contract), and was fully built before it was published.
+        while let Some(node) = unsafe { cur.as_ref() } {
+            (node.action)(info);
+            cur = node.next.load(Ordering::Acquire);
+        }
+    }
+}
+
+/// Frees an unlinked node (and drops its action).
+///
+/// # Safety
+///
+/// `node` came from [`Chain::push`], was unlinked, and a full grace period has passed since,
+/// so no handler can reach it; it is freed once.
+pub(crate) unsafe fn free(node: *mut Node) {
+    // SAFETY: caller contract: unreachable, from `Box::into_raw`, freed once.
+    drop(unsafe { Box::from_raw(node) });
+}

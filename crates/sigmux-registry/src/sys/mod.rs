@@ -1,0 +1,24 @@
+//! The platform layer: everything that differs between Unix and Windows, behind one contract.
+//!
+//! Each platform module provides:
+//!
+//! * `siginfo_t`: what actions receive (the real one on Unix; an empty stand-in on Windows,
+//!   where the C runtime passes none);
+//! * `SLOTS`: the size of the per-signal tables (all valid signal numbers are below it);
+//! * `FORBIDDEN`: the signals the checked registration functions refuse;
+//! * `Disposition`: a signal's disposition as read from the OS, able to tell whether it is a
+//!   real handler and to call it (`chain`);
+//! * `query`, `install`: read and set dispositions (`sigaction` / the CRT's `signal`);
+//! * `max_signal`, `refused`: the platform's own idea of a valid signal number;
+//! * `empty_siginfo`: a zeroed `siginfo_t` for the rare handler call that gets none;
+//! * `ErrnoGuard`: saves `errno` and puts it back when dropped.
+
+#[cfg(unix)]
+mod unix;
+#[cfg(unix)]
+pub(crate) use self::unix::*;
+
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+pub(crate) use self::windows::*;

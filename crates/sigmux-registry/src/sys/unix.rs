@@ -1,0 +1,196 @@
+//! Unix: `sigaction` with `SA_SIGINFO`.
+
+use core::mem;
+use core::ptr;
+use std::io;
+
+use libc::{c_int, c_void};
+
+pub(crate) use libc::siginfo_t;
+
+/// Size of the per-signal tables. Covers every platform's real-time range (FreeBSD's reaches
+/// 126); signals the OS does not know are refused by `sigaction` itself.
+pub(crate) const SLOTS: usize = 129;
+
+pub(crate) const FORBIDDEN: &[c_int] = &[
+    libc::SIGKILL,
+    libc::SIGSTOP,
+    libc::SIGILL,
+    libc::SIGFPE,
+    libc::SIGSEGV,
+];
+
+/// The flags the compatible API installs with.
+pub(crate) const DEFAULT_FLAGS: c_int = libc::SA_RESTART;
+
+/// A signal's disposition as the OS reported it.
+#[derive(Clone, Copy)]
+pub(crate) struct Disposition(libc::sigaction);
+
+impl Disposition {
+    /// The handler address (`SIG_DFL`, `SIG_IGN` or a function).
+    pub(crate) fn handler(&self) -> usize {
+        self.0.sa_sigaction
+    }
+
+    /// The `sa_flags` it was installed with.
+    pub(crate) fn flags(&self) -> c_int {
+        self.0.sa_flags as c_int
+    }
+
+    /// Whether two readings name the same handler with the same flags.
+    pub(crate) fn same_as(&self, other: &Disposition) -> bool {
+        self.handler() == other.handler() && self.flags() == other.flags()
+    }
+
+    /// Whether this is sigmux's own handler.
+    pub(crate) fn is_ours(&self) -> bool {
+        self.handler() == entry as *const () as usize
+    }
+
+    /// Calls the handler this disposition names, in its own one- or three-argument form.
+    /// `SIG_DFL`, `SIG_IGN` and our own handler are not called.
+    ///
+    /// Async-signal-safe (as safe as the handler it calls).
+    ///
+    /// # Safety
+    ///
+    /// Only from inside a signal handler for `sig`, passing the arguments the kernel gave it.
+    pub(crate) unsafe fn chain(&self, sig: c_int, info: *mut siginfo_t, ctx: *mut c_void) {
+        let h = self.handler();
+        if h == libc::SIG_DFL || h == libc::SIG_IGN || self.is_ours() {
+            return;
+        }
+        if self.flags() & libc::SA_SIGINFO == 0 {
+            // SAFETY: without SA_SIGINFO the OS calls `sa_handler` with the one-argument
+            // signature, so that is what the address points to.
+            let f = unsafe { mem::transmute::<usize, extern "C" fn(c_int)>(h) };
+            f(sig);
+        } else {
+            // SAFETY: with SA_SIGINFO the address is a three-argument `sa_sigaction`.
+            let f = unsafe {
+                mem::transmute::<usize, extern "C" fn(c_int, *mut siginfo_t, *mut c_void)>(h)
+            };
+            f(sig, info, ctx);
+        }
+    }
+}
+
+/// Reads the current disposition of `sig`.
+pub(crate) fn query(sig: c_int) -> io::Result<Disposition> {
+    // SAFETY: an all-zero `sigaction` is a valid value (plain C struct).
+    let mut old: libc::sigaction = unsafe { mem::zeroed() };
+    // SAFETY: a null `act` only reads; `old` is a valid out-pointer.
+    if unsafe { libc::sigaction(sig, ptr::null(), &mut old) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(Disposition(old))
+}
+
+/// Installs sigmux's handler for `sig` with `SA_SIGINFO | extra_flags` and an empty mask;
+/// returns the disposition it replaced.
+///
+/// # Safety
+///
+/// Changes a process-wide disposition: the caller owns `sig` on behalf of sigmux (holds the
+/// registry lock) and has published the previous disposition for the handler to chain to.
+pub(crate) unsafe fn install(sig: c_int, extra_flags: c_int) -> io::Result<Disposition> {
+    // SAFETY: an all-zero `sigaction` is valid: no flags, empty mask (zeroed sigset_t is
+    // empty on every supported platform; we still call sigemptyset below).
+    let mut new: libc::sigaction = unsafe { mem::zeroed() };
+    new.sa_sigaction = entry as *const () as usize;
+    new.sa_flags = (libc::SA_SIGINFO | extra_flags) as _;
+    // SAFETY: `sa_mask` is a valid sigset_t to initialise.
+    unsafe { libc::sigemptyset(&mut new.sa_mask) };
+    // SAFETY: as in `query`.
+    let mut old: libc::sigaction = unsafe { mem::zeroed() };
+    // SAFETY: valid pointers to initialised structs; `entry` has the SA_SIGINFO signature.
+    if unsafe { libc::sigaction(sig, &new, &mut old) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(Disposition(old))
+}
+
+/// The largest signal number the platform accepts.
+pub(crate) fn max_signal() -> c_int {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        libc::SIGRTMAX()
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        (SLOTS - 1) as c_int
+    }
+}
+
+/// Why the platform refuses `sig` although it is in range, if it does: glibc and musl keep
+/// the signals between 31 and `SIGRTMIN()` for threads and cancellation.
+pub(crate) fn refused(sig: c_int) -> Option<&'static str> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        if sig > 31 && sig < libc::SIGRTMIN() {
+            return Some("is reserved by the C library");
+        }
+    }
+    let _ = sig;
+    None
+}
+
+/// A zeroed `siginfo_t` naming `sig`, for a handler call that received none.
+///
+/// Async-signal-safe.
+pub(crate) fn empty_siginfo(sig: c_int) -> siginfo_t {
+    // SAFETY: `siginfo_t` is a plain C struct for which all-zero is a valid value.
+    let mut info: siginfo_t = unsafe { mem::zeroed() };
+    info.si_signo = sig;
+    info
+}
+
+/// The OS-facing entry point: the function `sigaction` is given.
+extern "C" fn entry(sig: c_int, info: *mut siginfo_t, ctx: *mut c_void) {
+    crate::handler::handle(sig, info, ctx);
+}
+
+#[cfg(any(
+    target_os = "linux",
+    target_os = "hurd",
+    target_os = "emscripten",
+    target_os = "dragonfly",
+    target_os = "l4re"
+))]
+use libc::__errno_location as errno_location;
+
+#[cfg(any(
+    target_os = "android",
+    target_os = "netbsd",
+    target_os = "openbsd",
+    target_os = "cygwin",
+    target_os = "nuttx"
+))]
+use libc::__errno as errno_location;
+
+#[cfg(any(target_vendor = "apple", target_os = "freebsd"))]
+use libc::__error as errno_location;
+
+#[cfg(any(target_os = "illumos", target_os = "solaris"))]
+use libc::___errno as errno_location;
+
+#[cfg(target_os = "haiku")]
+use libc::_errnop as errno_location;
+
+/// Saves `errno` when created and restores it when dropped. Async-signal-safe.
+pub(crate) struct ErrnoGuard(c_int);
+
+impl ErrnoGuard {
+    pub(crate) fn new() -> Self {
+        // SAFETY: the errno location is valid for the calling thread for its whole life.
+        ErrnoGuard(unsafe { *errno_location() })
+    }
+}
+
+impl Drop for ErrnoGuard {
+    fn drop(&mut self) {
+        // SAFETY: as in `new`.
+        unsafe { *errno_location() = self.0 };
+    }
+}

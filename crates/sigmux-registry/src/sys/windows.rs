@@ -1,0 +1,139 @@
+//! Windows: the C runtime's `signal()`.
+//!
+//! The CRT resets a signal to `SIG_DFL` before it calls the handler (all but `SIGFPE`), so the
+//! handler installs itself again first thing. That leaves a short window in which a second
+//! signal gets the default action; the CRT offers nothing better.
+
+use std::io;
+
+use libc::{c_int, c_void, sighandler_t};
+
+/// The CRT passes no information to handlers; actions get this empty stand-in.
+#[allow(non_camel_case_types)]
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct siginfo_t;
+
+/// Size of the per-signal tables (`SIGABRT` is 22; `SIGABRT_COMPAT` 6 and `SIGBREAK` 21).
+pub(crate) const SLOTS: usize = 23;
+
+pub(crate) const FORBIDDEN: &[c_int] = &[libc::SIGILL, libc::SIGFPE, libc::SIGSEGV];
+
+/// Windows has no flags to pass.
+pub(crate) const DEFAULT_FLAGS: c_int = 0;
+
+const SIG_DFL: sighandler_t = 0;
+const SIG_IGN: sighandler_t = 1;
+const SIG_GET: sighandler_t = 2;
+const SIG_ERR: sighandler_t = !0;
+
+/// The signals the CRT knows.
+const VALID: &[c_int] = &[2, 4, 6, 8, 11, 15, 21, 22];
+
+/// A signal's disposition as the CRT reported it.
+#[derive(Clone, Copy)]
+pub(crate) struct Disposition(sighandler_t);
+
+impl Disposition {
+    pub(crate) fn handler(&self) -> usize {
+        self.0
+    }
+
+    pub(crate) fn flags(&self) -> c_int {
+        0
+    }
+
+    pub(crate) fn same_as(&self, other: &Disposition) -> bool {
+        self.0 == other.0
+    }
+
+    pub(crate) fn is_ours(&self) -> bool {
+        self.0 == entry as *const () as usize
+    }
+
+    /// Calls the handler this disposition names. `SIG_DFL`, `SIG_IGN` and ours are skipped.
+    ///
+    /// # Safety
+    ///
+    /// Only from inside a signal handler for `sig`.
+    pub(crate) unsafe fn chain(&self, sig: c_int, _info: *mut siginfo_t, _ctx: *mut c_void) {
+        if self.0 == SIG_DFL || self.0 == SIG_IGN || self.0 == SIG_ERR || self.is_ours() {
+            return;
+        }
+        // SAFETY: the CRT only stores one-argument handlers.
+        let f = unsafe { core::mem::transmute::<usize, extern "C" fn(c_int)>(self.0) };
+        f(sig);
+    }
+}
+
+fn crt_signal(sig: c_int, handler: sighandler_t) -> io::Result<sighandler_t> {
+    if !VALID.contains(&sig) {
+        return Err(io::Error::from_raw_os_error(libc::EINVAL));
+    }
+    // SAFETY: `sig` is one the CRT knows; `handler` is SIG_GET or a valid handler address.
+    let old = unsafe { libc::signal(sig, handler) };
+    if old == SIG_ERR {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(old)
+}
+
+pub(crate) fn query(sig: c_int) -> io::Result<Disposition> {
+    crt_signal(sig, SIG_GET).map(Disposition)
+}
+
+/// Installs sigmux's handler; returns the one it replaced.
+///
+/// # Safety
+///
+/// As on Unix: the caller owns `sig` on behalf of sigmux and published the previous
+/// disposition.
+pub(crate) unsafe fn install(sig: c_int, _extra_flags: c_int) -> io::Result<Disposition> {
+    crt_signal(sig, entry as *const () as usize).map(Disposition)
+}
+
+pub(crate) fn max_signal() -> c_int {
+    (SLOTS - 1) as c_int
+}
+
+/// Why the C runtime refuses `sig`, if it does (it knows only a handful of signals).
+pub(crate) fn refused(sig: c_int) -> Option<&'static str> {
+    if sig > 0 && !VALID.contains(&sig) {
+        Some("is not supported by the Windows C runtime")
+    } else {
+        None
+    }
+}
+
+pub(crate) fn empty_siginfo(_sig: c_int) -> siginfo_t {
+    siginfo_t
+}
+
+extern "C" fn entry(sig: c_int) {
+    if sig != libc::SIGFPE {
+        // SAFETY: re-installing ourselves for a signal we were just called for; the CRT
+        // accepts it (it did a moment ago). Nothing useful can be done on failure here.
+        unsafe { libc::signal(sig, entry as *const () as usize) };
+    }
+    crate::handler::handle(sig, core::ptr::null_mut(), core::ptr::null_mut());
+}
+
+extern "C" {
+    fn _errno() -> *mut c_int;
+}
+
+/// Saves `errno` when created and restores it when dropped.
+pub(crate) struct ErrnoGuard(c_int);
+
+impl ErrnoGuard {
+    pub(crate) fn new() -> Self {
+        // SAFETY: the CRT's per-thread errno location is always valid.
+        ErrnoGuard(unsafe { *_errno() })
+    }
+}
+
+impl Drop for ErrnoGuard {
+    fn drop(&mut self) {
+        // SAFETY: as in `new`.
+        unsafe { *_errno() = self.0 };
+    }
+}
