@@ -1,0 +1,125 @@
+//! Floods: a burst of `SIGUSR1` raised on the consumer's own thread with one `SIGUSR2` in
+//! the middle, all before the consumer looks. Then everything reported is drained. Does
+//! the odd signal survive, and how many `SIGUSR1` reports come out? A lossless-by-kind
+//! implementation reports SIGUSR2 once and SIGUSR1 at least once.
+
+use std::io;
+use std::time::Duration;
+
+use libc::{SIGUSR1, SIGUSR2};
+
+use crate::alloc::Meter;
+use crate::child::{self, arg, imp_arg};
+use crate::imp::Imp;
+use crate::json::Json;
+use crate::receiver;
+use crate::report::{self, SectionResult, Table};
+use crate::{sys, Opts};
+
+const IMPS: [Imp; 9] = [
+    Imp::Signalfd,
+    Imp::HookIter,
+    Imp::SigmuxIter,
+    Imp::TokioSignal,
+    Imp::HookTokio,
+    Imp::SigmuxTokio,
+    Imp::AsyncSignal,
+    Imp::HookAsyncStd,
+    Imp::SigmuxAsyncStd,
+];
+
+/// How long a drain waits for one more report before it concludes there is none.
+const IDLE_MS: u64 = 200;
+
+pub(crate) fn run(opts: &Opts) -> SectionResult {
+    let count: usize = if opts.quick { 20_000 } else { 200_000 };
+    let mut table = Table::new(
+        format!(
+            "Flood: {count} × SIGUSR1 with one SIGUSR2 in the middle, before the consumer looks"
+        ),
+        vec![
+            "implementation",
+            "SIGUSR2 reported",
+            "SIGUSR1 reports",
+            "raise cost per signal",
+            "drain time",
+        ],
+    );
+    let mut json = Vec::new();
+    for imp in IMPS.into_iter().filter(|i| i.available()) {
+        let args = child::args(&[&"flood", &imp.name(), &count]);
+        let (row, value) = match child::run(opts, &args) {
+            Ok(v) if v.len() == 4 => (
+                vec![
+                    imp.name().to_string(),
+                    if v[0] > 0.0 {
+                        format!("yes ({})", v[0])
+                    } else {
+                        "NO".to_string()
+                    },
+                    format!("{}", v[1]),
+                    report::ns(v[2]),
+                    format!("{:.1} ms", v[3]),
+                ],
+                Json::obj([
+                    ("impl", Json::str(imp.name())),
+                    ("usr2_reports", Json::Num(v[0])),
+                    ("usr1_reports", Json::Num(v[1])),
+                    ("raise_ns", Json::Num(v[2])),
+                    ("drain_ms", Json::Num(v[3])),
+                ]),
+            ),
+            other => {
+                let why = format!("{other:?}");
+                (
+                    vec![
+                        imp.name().to_string(),
+                        format!("failed: {why}"),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                    ],
+                    Json::obj([("impl", Json::str(imp.name())), ("error", Json::Str(why))]),
+                )
+            }
+        };
+        table.rows.push(row);
+        json.push(value);
+    }
+    table.notes.push(format!(
+        "One fresh pinned child per implementation. The raises run on the consumer's thread \
+         while it is not polling; the drain then collects reports until none comes for \
+         {IDLE_MS} ms (async) or nothing is pending (blocking). signalfd is the kernel's own \
+         coalescing, for reference."
+    ));
+    SectionResult {
+        tables: vec![table],
+        json: Json::Arr(json),
+    }
+}
+
+/// Child: `IMPL COUNT` → `[SIGUSR2 reports, SIGUSR1 reports, ns per raise, drain ms]`.
+pub(crate) fn child(args: &[String]) -> io::Result<Vec<f64>> {
+    let imp = imp_arg(args, 0)?;
+    let count: usize = arg(args, 1)?;
+    let signals = [SIGUSR1, SIGUSR2];
+    receiver::prepare_process(imp, &signals)?;
+    let mut rx = receiver::open(imp, &signals, &mut Meter::off())?;
+    let start = sys::mono_ns();
+    for i in 0..count {
+        if i == count / 2 {
+            sys::raise(SIGUSR2);
+        }
+        sys::raise(SIGUSR1);
+    }
+    let raised = sys::mono_ns();
+    let got = rx.drain(Duration::from_millis(IDLE_MS))?;
+    let drained = sys::mono_ns();
+    let of = |s| got.iter().filter(|&&g| g == s).count() as f64;
+    Ok(vec![
+        of(SIGUSR2),
+        of(SIGUSR1),
+        (raised - start) as f64 / count as f64,
+        (drained - raised) as f64 / 1e6,
+    ])
+}

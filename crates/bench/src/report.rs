@@ -1,0 +1,194 @@
+//! Markdown tables, number formatting and the run's header (date, machine, versions).
+
+use std::fmt;
+
+use crate::imp::{Imp, Role};
+use crate::json::Json;
+use crate::stats::Spread;
+use crate::Opts;
+
+/// What a section hands back: tables for people, one JSON value for tools.
+#[derive(Debug)]
+pub(crate) struct SectionResult {
+    pub(crate) tables: Vec<Table>,
+    pub(crate) json: Json,
+}
+
+/// A Markdown table with a title and notes under it.
+#[derive(Debug)]
+pub(crate) struct Table {
+    pub(crate) title: String,
+    pub(crate) columns: Vec<&'static str>,
+    pub(crate) rows: Vec<Vec<String>>,
+    pub(crate) notes: Vec<String>,
+}
+
+impl Table {
+    pub(crate) fn new(title: impl Into<String>, columns: Vec<&'static str>) -> Table {
+        Table {
+            title: title.into(),
+            columns,
+            rows: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+}
+
+impl fmt::Display for Table {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut widths: Vec<usize> = self.columns.iter().map(|c| c.chars().count()).collect();
+        for row in &self.rows {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        let line = |f: &mut fmt::Formatter<'_>, cells: &mut dyn Iterator<Item = &str>| {
+            f.write_str("|")?;
+            for (cell, w) in cells.zip(&widths) {
+                write!(f, " {cell:<w$} |")?;
+            }
+            writeln!(f)
+        };
+        writeln!(f, "### {}\n", self.title)?;
+        line(f, &mut self.columns.iter().copied())?;
+        let dashes: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+        line(f, &mut dashes.iter().map(String::as_str))?;
+        for row in &self.rows {
+            line(f, &mut row.iter().map(String::as_str))?;
+        }
+        for note in &self.notes {
+            writeln!(f, "\n{note}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Nanoseconds as `850 ns` or `3.31 µs`.
+pub(crate) fn ns(v: f64) -> String {
+    if !v.is_finite() {
+        "–".to_string()
+    } else if v.abs() >= 10_000.0 {
+        format!("{:.1} µs", v / 1000.0)
+    } else if v.abs() >= 1000.0 {
+        format!("{:.2} µs", v / 1000.0)
+    } else {
+        format!("{v:.0} ns")
+    }
+}
+
+/// A ratio as `1.04×`.
+pub(crate) fn ratio(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v:.2}×")
+    } else {
+        "–".to_string()
+    }
+}
+
+/// A per-round ratio spread as `1.04× (0.98–1.10)`.
+pub(crate) fn spread(s: Spread) -> String {
+    if s.med.is_finite() {
+        format!("{:.2}× ({:.2}–{:.2})", s.med, s.min, s.max)
+    } else {
+        "–".to_string()
+    }
+}
+
+/// A spread as JSON `{min, med, max}`.
+pub(crate) fn spread_json(s: Spread) -> Json {
+    Json::obj([
+        ("min", Json::Num(s.min)),
+        ("med", Json::Num(s.med)),
+        ("max", Json::Num(s.max)),
+    ])
+}
+
+/// The value of the best (smallest) peer among `rows` in `imp`'s group, for a sigmux
+/// row; `None` for other rows or when the group has no peer value.
+pub(crate) fn best_peer(imp: Imp, rows: &[(Imp, f64)]) -> Option<f64> {
+    if imp.role() != Role::Sigmux {
+        return None;
+    }
+    rows.iter()
+        .filter(|(i, v)| i.role() == Role::Peer && i.group() == imp.group() && v.is_finite())
+        .map(|(_, v)| *v)
+        .min_by(f64::total_cmp)
+}
+
+/// Today's date (UTC) as `YYYY-MM-DD`.
+fn today() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    // Civil-from-days (proleptic Gregorian), after Howard Hinnant's public algorithm.
+    let z = (secs / 86_400) as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .map(|l| l.trim_start_matches([' ', '\t', ':']).to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_string())
+}
+
+fn kernel() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map_or_else(|_| "unknown".to_string(), |s| s.trim().to_string())
+}
+
+fn cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// `name version` of every measured crate, as resolved in Cargo.lock at build time.
+fn versions() -> &'static str {
+    env!("SIGMUX_BENCH_VERSIONS")
+}
+
+/// The lines printed before the first table.
+pub(crate) fn header(opts: &Opts) -> String {
+    format!(
+        "# sigmux-bench {mode} — {date}\n\nmachine: {cpu}, {n} CPUs, Linux {kernel}; \
+         children pinned to {pin}\ncompiler: {rustc}\ncrates: {versions}\n",
+        mode = if opts.quick { "--quick" } else { "full run" },
+        date = today(),
+        cpu = cpu_model(),
+        n = cpus(),
+        kernel = kernel(),
+        pin = opts
+            .cpu
+            .map_or("no CPU".to_string(), |c| format!("CPU {c}")),
+        rustc = env!("SIGMUX_BENCH_RUSTC"),
+        versions = versions(),
+    )
+}
+
+/// The same facts for the JSON line.
+pub(crate) fn meta_json(opts: &Opts) -> Json {
+    Json::obj([
+        ("date", Json::str(today())),
+        ("quick", Json::Bool(opts.quick)),
+        ("cpu_model", Json::str(cpu_model())),
+        ("cpus", Json::Num(cpus() as f64)),
+        ("kernel", Json::str(kernel())),
+        (
+            "pinned_cpu",
+            opts.cpu.map_or(Json::Null, |c| Json::Num(c as f64)),
+        ),
+        ("rustc", Json::str(env!("SIGMUX_BENCH_RUSTC"))),
+        ("crates", Json::str(versions())),
+    ])
+}
