@@ -18,27 +18,37 @@
 //!   ([`crate::grace::Grace::synchronize`]) that began after the unlink: every handler that
 //!   could still stand on the node has left by then. Handlers never free anything.
 
+// `pub` (in a private module) so that the loom model can reach these through `__loom`.
+#![allow(unreachable_pub)]
+
 use core::cell::{Cell, UnsafeCell};
 use core::ptr;
 
 use crate::primitive::{AtomicPtr, Ordering};
-use crate::sys::siginfo_t;
 
-/// What an action is: a closure the handler calls with the signal's `siginfo_t`.
-pub(crate) type Action = dyn Fn(&siginfo_t) + Send + Sync;
+/// What an action is: a closure the handler calls with the delivery's information `I` (the
+/// platform's `siginfo_t`; generic so the loom model can run the same code without the
+/// platform layer).
+pub type Action<I> = dyn Fn(&I) + Send + Sync;
 
 /// One registered action.
-pub(crate) struct Node {
-    action: Box<Action>,
-    next: AtomicPtr<Node>,
+pub struct Node<I> {
+    action: Box<Action<I>>,
+    next: AtomicPtr<Node<I>>,
     /// Writer-only: the node before this one, null for the first. Read and written only by
     /// the writer holding the registry lock; the handler never touches it.
-    back: Cell<*mut Node>,
+    back: Cell<*mut Node<I>>,
 }
 
-impl Node {
+impl<I> core::fmt::Debug for Node<I> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Node").finish_non_exhaustive()
+    }
+}
+
+impl<I> Node<I> {
     /// A node holding `action`, not linked anywhere yet.
-    pub(crate) fn new(action: Box<Action>) -> Box<Node> {
+    pub fn new(action: Box<Action<I>>) -> Box<Node<I>> {
         Box::new(Node {
             action,
             next: AtomicPtr::new(ptr::null_mut()),
@@ -48,19 +58,23 @@ impl Node {
 }
 
 /// The list of one signal's actions. See the module docs.
-pub(crate) struct Chain {
-    head: AtomicPtr<Node>,
+pub struct Chain<I> {
+    head: AtomicPtr<Node<I>>,
     /// Writer-only: the last node, null when empty.
-    tail: UnsafeCell<*mut Node>,
+    tail: UnsafeCell<*mut Node<I>>,
 }
 
 // SAFETY: `head` is atomic. `tail` (and every node's `back`) is touched only through the
 // `unsafe` writer methods, whose contract demands the single writer, so there is no concurrent
 // access to them. Nodes are reachable by other threads only through atomics, and their
 // actions are `Send + Sync`.
-unsafe impl Sync for Chain {}
+unsafe impl<I> Sync for Chain<I> {}
 
-impl core::fmt::Debug for Chain {
+// SAFETY: as for `Sync`: the raw pointers are owned by the chain and handed between threads
+// only under the writer discipline.
+unsafe impl<I> Send for Chain<I> {}
+
+impl<I> core::fmt::Debug for Chain<I> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Chain")
             .field("head", &self.head.load(Ordering::Relaxed))
@@ -68,10 +82,10 @@ impl core::fmt::Debug for Chain {
     }
 }
 
-impl Chain {
+impl<I> Chain<I> {
     /// An empty chain.
     #[cfg(not(sigmux_loom))]
-    pub(crate) const fn new() -> Self {
+    pub const fn new() -> Self {
         Chain {
             head: AtomicPtr::new(ptr::null_mut()),
             tail: UnsafeCell::new(ptr::null_mut()),
@@ -80,7 +94,7 @@ impl Chain {
 
     /// An empty chain.
     #[cfg(sigmux_loom)]
-    pub(crate) fn new() -> Self {
+    pub fn new() -> Self {
         Chain {
             head: AtomicPtr::new(ptr::null_mut()),
             tail: UnsafeCell::new(ptr::null_mut()),
@@ -92,7 +106,7 @@ impl Chain {
     /// # Safety
     ///
     /// The caller is the only writer of this chain for the duration of the call.
-    pub(crate) unsafe fn push(&self, node: Box<Node>) -> *mut Node {
+    pub unsafe fn push(&self, node: Box<Node<I>>) -> *mut Node<I> {
         let node = Box::into_raw(node);
         // SAFETY: single writer (caller contract), so nobody else reads or writes `tail`.
         let tail = unsafe { &mut *self.tail.get() };
@@ -118,7 +132,7 @@ impl Chain {
     /// this chain and not unlinked since.
     ///
     /// [`push`]: Chain::push
-    pub(crate) unsafe fn unlink(&self, node: *mut Node) {
+    pub unsafe fn unlink(&self, node: *mut Node<I>) {
         // SAFETY: `node` is linked in this chain (caller contract), so it is alive, and only
         // we write its `next` and `back`.
         let (next, back) = unsafe { ((*node).next.load(Ordering::Relaxed), (*node).back.get()) };
@@ -138,7 +152,7 @@ impl Chain {
     }
 
     /// Whether no action is linked. Writer side.
-    pub(crate) fn is_empty(&self) -> bool {
+    pub fn is_empty(&self) -> bool {
         self.head.load(Ordering::Relaxed).is_null()
     }
 
@@ -152,7 +166,7 @@ impl Chain {
     /// The caller holds a [`crate::grace::ReadGuard`] of the tracker the writers of this chain
     /// synchronize with, for the whole call.
     #[inline]
-    pub(crate) unsafe fn run(&self, info: &siginfo_t) {
+    pub unsafe fn run(&self, info: &I) {
         let mut cur = self.head.load(Ordering::Acquire);
         // SAFETY: a node reached from `head` while we are a reader is not freed before we
         // leave (grace period, caller contract), and was fully built before it was published.
@@ -169,7 +183,7 @@ impl Chain {
 ///
 /// `node` came from [`Chain::push`], was unlinked, and a full grace period has passed since,
 /// so no handler can reach it; it is freed once.
-pub(crate) unsafe fn free(node: *mut Node) {
+pub unsafe fn free<I>(node: *mut Node<I>) {
     // SAFETY: caller contract: unreachable, from `Box::into_raw`, freed once.
     drop(unsafe { Box::from_raw(node) });
 }

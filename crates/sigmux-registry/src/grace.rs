@@ -43,6 +43,9 @@
 //!
 //! No `SeqCst` is needed: everything goes through one atomic location.
 
+// `pub` (in a private module) so that the loom model can reach these through `__loom`.
+#![allow(unreachable_pub)]
+
 use crate::primitive::{backoff, AtomicUsize, Ordering};
 
 const HALF: u32 = usize::BITS / 2;
@@ -74,13 +77,13 @@ fn phase(word: usize) -> usize {
 
 /// Reader counting with two alternating phases. See the module docs.
 #[derive(Debug)]
-pub(crate) struct Grace {
+pub struct Grace {
     word: AtomicUsize,
 }
 
 /// A reader's presence; leaving is done by dropping it.
 #[derive(Debug)]
-pub(crate) struct ReadGuard<'a> {
+pub struct ReadGuard<'a> {
     grace: &'a Grace,
     one: usize,
 }
@@ -88,7 +91,7 @@ pub(crate) struct ReadGuard<'a> {
 impl Grace {
     /// A grace-period tracker with no readers.
     #[cfg(not(sigmux_loom))]
-    pub(crate) const fn new() -> Self {
+    pub const fn new() -> Self {
         Grace {
             word: AtomicUsize::new(0),
         }
@@ -96,7 +99,7 @@ impl Grace {
 
     /// A grace-period tracker with no readers.
     #[cfg(sigmux_loom)]
-    pub(crate) fn new() -> Self {
+    pub fn new() -> Self {
         Grace {
             word: AtomicUsize::new(0),
         }
@@ -106,7 +109,7 @@ impl Grace {
     ///
     /// Async-signal-safe and wait-free: at most two atomic read-modify-writes, no loops.
     #[inline]
-    pub(crate) fn enter(&self) -> ReadGuard<'_> {
+    pub fn enter(&self) -> ReadGuard<'_> {
         let guess = phase(self.word.load(Ordering::Relaxed));
         let before = self.word.fetch_add(one(guess), Ordering::Acquire);
         if phase(before) == guess {
@@ -130,7 +133,7 @@ impl Grace {
     ///
     /// Writers call it with the registry's lock held (only one writer at a time), after
     /// unlinking what they want to free. Never call it from a signal handler: it waits.
-    pub(crate) fn synchronize(&self) {
+    pub fn synchronize(&self) {
         let before = self.word.fetch_xor(PHASE, Ordering::AcqRel);
         let old = phase(before);
         let mut round = 0u32;

@@ -22,15 +22,18 @@ use std::sync::{Mutex, MutexGuard};
 
 use libc::c_int;
 
-use crate::chain::{self, Action, Chain, Node};
+use crate::chain::{self, Chain, Node};
 use crate::grace::Grace;
 use crate::primitive::{AtomicPtr, Ordering};
-use crate::sys::{self, Disposition};
+use crate::sys::{self, siginfo_t, Disposition};
+
+/// An action as the registry stores it.
+pub(crate) type Action = chain::Action<siginfo_t>;
 
 /// What the handler needs for one signal.
 pub(crate) struct Slot {
     /// This signal's actions, in registration order.
-    pub(crate) chain: Chain,
+    pub(crate) chain: Chain<siginfo_t>,
     /// The disposition that was installed before ours, to chain to; null before the first
     /// install. Replaced only under the registry lock; an old one is freed after a grace
     /// period.
@@ -65,7 +68,7 @@ pub(crate) fn grace() -> &'static Grace {
 
 /// A node pointer owned by the registry (freed only by the writer).
 #[derive(Clone, Copy)]
-struct NodePtr(*mut Node);
+struct NodePtr(*mut Node<siginfo_t>);
 
 // SAFETY: the pointer is only dereferenced or freed by the writer holding the registry lock;
 // moving it between threads inside the `Mutex` is what the lock is for.

@@ -1,0 +1,174 @@
+//! The handler path never allocates, proved with real signals.
+//!
+//! A global allocator aborts the process if it is entered on a thread that is inside the
+//! signal handler. "Inside" is marked by a trampoline installed over sigmux's handler (the
+//! way the `asguard` LD_PRELOAD tool does it): it sets a thread-local flag, calls sigmux's
+//! handler, clears the flag. Several actions on several signals run while other threads
+//! register and unregister actions on the same signals (so the handler walks lists that are
+//! being changed and nodes are being freed).
+#![cfg(unix)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread;
+
+use libc::{c_int, c_void, siginfo_t};
+
+thread_local! {
+    static IN_HANDLER: Cell<u32> = const { Cell::new(0) };
+}
+
+fn in_handler() -> bool {
+    IN_HANDLER.try_with(|c| c.get() > 0).unwrap_or(false)
+}
+
+struct Guard;
+
+fn die(msg: &[u8]) -> ! {
+    // SAFETY: write + abort are async-signal-safe.
+    unsafe {
+        libc::write(2, msg.as_ptr().cast(), msg.len());
+        libc::abort()
+    }
+}
+
+// SAFETY: forwards to the system allocator; only adds a check.
+unsafe impl GlobalAlloc for Guard {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if in_handler() {
+            die(b"allocation inside a signal handler\n");
+        }
+        // SAFETY: same contract as ours.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if in_handler() {
+            die(b"deallocation inside a signal handler\n");
+        }
+        // SAFETY: same contract as ours.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new: usize) -> *mut u8 {
+        if in_handler() {
+            die(b"reallocation inside a signal handler\n");
+        }
+        // SAFETY: same contract as ours.
+        unsafe { System.realloc(ptr, layout, new) }
+    }
+}
+
+#[global_allocator]
+static GUARD: Guard = Guard;
+
+const SIGNALS: [c_int; 3] = [libc::SIGUSR1, libc::SIGUSR2, libc::SIGWINCH];
+static SIGMUX_HANDLER: [AtomicUsize; 3] = [const { AtomicUsize::new(0) }; 3];
+
+extern "C" fn trampoline(sig: c_int, info: *mut siginfo_t, ctx: *mut c_void) {
+    let i = SIGNALS.iter().position(|&s| s == sig).unwrap_or(0);
+    let h = SIGMUX_HANDLER[i].load(Ordering::SeqCst);
+    IN_HANDLER.with(|c| c.set(c.get() + 1));
+    // SAFETY: `h` is sigmux's SA_SIGINFO handler, read back from sigaction.
+    let f: extern "C" fn(c_int, *mut siginfo_t, *mut c_void) = unsafe { std::mem::transmute(h) };
+    f(sig, info, ctx);
+    IN_HANDLER.with(|c| c.set(c.get() - 1));
+}
+
+fn wrap_handler(i: usize) {
+    let sig = SIGNALS[i];
+    // SAFETY: reading and replacing a disposition with a same-flags trampoline.
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        assert_eq!(libc::sigaction(sig, std::ptr::null(), &mut sa), 0);
+        SIGMUX_HANDLER[i].store(sa.sa_sigaction, Ordering::SeqCst);
+        sa.sa_sigaction = trampoline as *const () as usize;
+        assert_eq!(libc::sigaction(sig, &sa, std::ptr::null_mut()), 0);
+    }
+}
+
+#[test]
+fn handler_path_does_not_allocate() {
+    // The control below forks: keep it from forking while this test holds sigmux's locks.
+    let _serial = sigmux_testkit::lock();
+    let hits = Arc::new(AtomicUsize::new(0));
+    // Permanent actions: closures owning an Arc (whose count the handler must not touch) and
+    // reading siginfo.
+    for (i, &sig) in SIGNALS.iter().enumerate() {
+        for _ in 0..3 {
+            let h = Arc::clone(&hits);
+            // SAFETY: atomics only.
+            unsafe {
+                sigmux_registry::register_sigaction(sig, move |info: &siginfo_t| {
+                    if info.si_signo == sig {
+                        h.fetch_add(1, Ordering::Relaxed);
+                    }
+                })
+            }
+            .unwrap();
+        }
+        wrap_handler(i);
+    }
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let churners: Vec<_> = (0..3)
+        .map(|t| {
+            let stop = Arc::clone(&stop);
+            thread::spawn(move || {
+                let mut n = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    let sig = SIGNALS[(n as usize + t) % SIGNALS.len()];
+                    let payload = Arc::new(vec![0u8; 64]);
+                    // SAFETY: reads a length (no allocation) and stores to an atomic.
+                    let id = unsafe {
+                        sigmux_registry::register(sig, move || {
+                            std::hint::black_box(payload.len());
+                        })
+                    }
+                    .unwrap();
+                    assert!(sigmux_registry::unregister(id));
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+
+    let raisers: Vec<_> = (0..2)
+        .map(|t| {
+            thread::spawn(move || {
+                for n in 0..3000usize {
+                    // SAFETY: raising signals we handle.
+                    unsafe { libc::raise(SIGNALS[(n + t) % SIGNALS.len()]) };
+                }
+            })
+        })
+        .collect();
+    for r in raisers {
+        r.join().unwrap();
+    }
+    stop.store(true, Ordering::Relaxed);
+    let churned: u64 = churners.into_iter().map(|c| c.join().unwrap()).sum();
+    assert!(churned > 0);
+    // Every raise reached the three permanent actions of its signal.
+    assert_eq!(hits.load(Ordering::Relaxed), 2 * 3000 * 3);
+}
+
+/// Negative control: the guard does fire when an action allocates.
+#[test]
+fn guard_catches_an_allocating_action() {
+    let outcome = sigmux_testkit::in_child(10, || {
+        // SAFETY: deliberately NOT async-signal-safe: this is the control.
+        unsafe {
+            sigmux_registry::register(libc::SIGUSR1, || {
+                std::hint::black_box(Box::new(1u64));
+            })
+        }
+        .unwrap();
+        wrap_handler(0);
+        // SAFETY: raising a handled signal.
+        unsafe { libc::raise(libc::SIGUSR1) };
+        0
+    });
+    assert_eq!(outcome, sigmux_testkit::Outcome::Signaled(libc::SIGABRT));
+}
