@@ -1,1 +1,184 @@
-//! Placeholder: being written.
+//! Safe Unix signal handling: flags, a self-pipe, and a blocking iterator that can say who
+//! sent each signal. A drop-in replacement for [signal-hook] 0.4 — same paths, names,
+//! signatures and features — with the improvements listed [below](#beyond-signal-hook).
+//!
+//! [signal-hook]: https://docs.rs/signal-hook/0.4
+//!
+//! # The problem
+//!
+//! A signal interrupts whatever a thread was doing and runs a handler in its place. The handler
+//! may therefore do almost nothing: no memory allocation, no locks (the interrupted code might
+//! hold them), no `println!`, nothing that is not *async-signal-safe*. Signals are also a
+//! process-wide resource — one disposition per signal for the whole program — so libraries
+//! that install handlers behind each other's backs break each other.
+//!
+//! This crate solves both: the handler is owned by [`sigmux-registry`](sigmux_registry),
+//! which lets any number of independent parts of a program register actions for the same
+//! signal; and the patterns below move the real work out of the handler into ordinary code,
+//! where everything is allowed.
+//!
+//! # Anatomy
+//!
+//! * [`flag`]: the handler sets an atomic flag; your loop checks it. Also "exit on the second
+//!   Ctrl-C" and "run the default action if …".
+//! * [`iterator`]: [`Signals`](iterator::Signals) registers signals and hands them to you in
+//!   an ordinary thread, blocking or not; [`SignalsInfo`](iterator::SignalsInfo) with
+//!   [`WithOrigin`](iterator::exfiltrator::WithOrigin) also reports the sender's pid and uid.
+//!   The async adapter crates build on [`iterator::backend`].
+//! * [`low_level`]: the building blocks — raw registration ([`low_level::register`]), the
+//!   self-pipe ([`low_level::pipe`]), an async-signal-safe channel, `siginfo_t` decoding,
+//!   and async-signal-safe [`raise`](low_level::raise), [`exit`](low_level::exit),
+//!   [`abort`](low_level::abort), [`emulate_default_handler`](low_level::emulate_default_handler).
+//! * [`consts`]: the signal numbers, [`TERM_SIGNALS`](consts::TERM_SIGNALS) and
+//!   [`FORBIDDEN`](consts::FORBIDDEN).
+//!
+//! # Patterns
+//!
+//! ## Stop a loop on a signal
+//!
+//! ```
+//! use std::sync::atomic::{AtomicBool, Ordering};
+//! use std::sync::Arc;
+//!
+//! let term = Arc::new(AtomicBool::new(false));
+//! sigmux::flag::register(sigmux::consts::SIGTERM, Arc::clone(&term))?;
+//! # sigmux::low_level::raise(sigmux::consts::SIGTERM)?; // stands for `kill -TERM <pid>`
+//! while !term.load(Ordering::Relaxed) {
+//!     // one bounded piece of work
+//! }
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! ## Graceful shutdown, immediate on the second signal
+//!
+//! The first TERM/INT/QUIT arms an immediate `exit(1)` and starts the graceful shutdown; a
+//! second one, if the shutdown hangs, exits at once from inside the handler.
+//!
+//! ```
+//! use std::sync::atomic::AtomicBool;
+//! use std::sync::Arc;
+//!
+//! use sigmux::consts::TERM_SIGNALS;
+//! use sigmux::flag;
+//! use sigmux::iterator::Signals;
+//!
+//! let term_now = Arc::new(AtomicBool::new(false));
+//! for &sig in TERM_SIGNALS {
+//!     // Registered first, so it runs first: does nothing until armed…
+//!     flag::register_conditional_shutdown(sig, 1, Arc::clone(&term_now))?;
+//!     // …which this does on the first signal.
+//!     flag::register(sig, Arc::clone(&term_now))?;
+//! }
+//! let mut signals = Signals::new(TERM_SIGNALS)?;
+//! # sigmux::low_level::raise(libc::SIGINT)?;
+//! for sig in &mut signals {
+//!     println!("got signal {}, shutting down gracefully", sig);
+//!     break;
+//! }
+//! // cleanup; a second Ctrl-C now exits at once
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! ## Reload on SIGHUP, with the sender's pid and uid
+//!
+//! ```
+//! # #[cfg(feature = "extended-siginfo")] {
+//! use sigmux::consts::{SIGHUP, SIGTERM};
+//! use sigmux::iterator::exfiltrator::WithOrigin;
+//! use sigmux::iterator::SignalsInfo;
+//!
+//! let mut signals = SignalsInfo::<WithOrigin>::new([SIGHUP, SIGTERM])?;
+//! # unsafe { libc::kill(libc::getpid(), SIGHUP) };
+//! # unsafe { libc::kill(libc::getpid(), SIGTERM) };
+//! for origin in &mut signals {
+//!     let who = origin.process.map(|p| (p.pid, p.uid));
+//!     match origin.signal {
+//!         SIGHUP => println!("reloading, asked by {:?}", who),
+//!         _ => { println!("terminating, asked by {:?}", who); break }
+//!     }
+//! }
+//! # }
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! ## Integrate with an event loop
+//!
+//! Register a socket as a [self-pipe](low_level::pipe) and wait for it with `poll`/`epoll`, or
+//! use an adapter crate (sigmux-mio, sigmux-tokio, sigmux-async-std) built on
+//! [`iterator::backend`].
+//!
+//! # Beyond signal-hook
+//!
+//! New items sit beside the compatible surface; nothing of it changed meaning.
+//!
+//! * **Bad input is an error, not an abort.** [`Signals::new`](iterator::SignalsInfo::new),
+//!   [`add_signal`](iterator::Handle::add_signal), the [`flag`] functions and
+//!   [`pipe::register`](low_level::pipe::register) return an [`io::Error`](std::io::Error) of
+//!   kind `InvalidInput`, naming the signal, for -1, 0, [forbidden](consts::FORBIDDEN)
+//!   signals, signals the C library keeps for itself (32 and 33 with glibc) and numbers
+//!   above the platform's largest (65, 1000, `i32::MAX` on Linux). signal-hook panics, and
+//!   aborts the process for `Signals::new([1000])`.
+//!   ([`low_level::register`] is the registry's and still panics on forbidden signals, as
+//!   documented there.)
+//! * **[`Handle::remove_signal`](iterator::Handle::remove_signal)**: stop reporting one signal;
+//!   when it returns, that signal is no longer reported, others are unaffected.
+//! * **No C compiler for `extended-siginfo`**: `siginfo_t` is decoded in Rust, and
+//!   [`Origin`](low_level::siginfo::Origin) also carries the payload of a `sigqueue`d signal
+//!   and the exit status of a child for `SIGCHLD`.
+//! * **Short wake-up path**: the blocking iterator uses a pipe and one `read` per wake-up;
+//!   a batch looks only at the signals that arrived (see [`iterator`]).
+//! * The self-pipe never receives an empty probe message, and a closed socket reader never
+//!   raises `SIGPIPE` in the handler (Linux: `MSG_NOSIGNAL`).
+//!
+//! # Limitations
+//!
+//! * **Coalescing.** The kernel keeps at most one pending instance of each classic signal; so
+//!   do the flags and [`Signals`](iterator::Signals). Count work, not signals. The
+//!   `siginfo_t` exfiltrators keep a few deliveries per signal, then coalesce too.
+//! * **Masks.** Handlers run only in threads where the signal is not blocked
+//!   (`pthread_sigmask`). If every thread blocks a signal, nothing here sees it. A thread
+//!   blocked in [`wait`](iterator::SignalsInfo::wait) needs no particular mask: the
+//!   handler may run in any thread and wakes it through the pipe.
+//! * **Threads.** The handler runs in whichever thread the kernel picks. Register the first
+//!   action for a signal early, before starting threads: while the very first registration
+//!   of a signal installs the process handler, a signal arriving in another thread may miss
+//!   the previously installed handler.
+//! * **The disposition stays.** Once registered, a signal stays caught by the registry's
+//!   handler even after every action is unregistered (it is then ignored, not given its
+//!   default action). To terminate "as if by default", use
+//!   [`emulate_default_handler`](low_level::emulate_default_handler).
+//! * **fork.** A child inherits the handlers and the self-pipes: a signal handled in the
+//!   child wakes the parent's iterator (a spurious empty batch for the parent; the child's
+//!   signal is reported to no one in the child). Create iterators after `fork`, in the
+//!   process that will use them; in the child after `fork` but before `exec`, only
+//!   async-signal-safe functions (like [`low_level::exit`]) may be used anyway.
+//! * **Fault signals** (`SIGSEGV`, `SIGILL`, `SIGFPE`, `SIGBUS` raised by the CPU) cannot be
+//!   handled by returning from a handler; the forbidden ones are refused, and the patterns
+//!   here do not suit the rest of them.
+//! * **Windows**: only [`flag`], [`consts`] and parts of [`low_level`] exist, over the C
+//!   runtime's `signal`, as in signal-hook.
+//!
+//! # Features
+//!
+//! * `channel` (default): [`low_level::channel`].
+//! * `iterator` (default): [`iterator`] (Unix only).
+//! * `extended-siginfo`: [`WithOrigin`](iterator::exfiltrator::WithOrigin).
+//! * `extended-siginfo-raw`: [`low_level::siginfo`] alone, without the iterator. Unlike
+//!   signal-hook, neither needs a C compiler.
+
+#![warn(
+    missing_docs,
+    missing_debug_implementations,
+    rust_2018_idioms,
+    unreachable_pub
+)]
+
+pub mod consts;
+pub mod flag;
+#[cfg(all(not(windows), feature = "iterator"))]
+pub mod iterator;
+pub mod low_level;
+mod sys;
+mod validate;
+
+pub use sigmux_registry::SigId;

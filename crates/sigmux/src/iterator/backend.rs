@@ -1,0 +1,388 @@
+//! The machinery under [`Signals`](super::Signals), generic over the read end of the
+//! self-pipe, for the async adapter crates (sigmux-mio, sigmux-tokio, sigmux-async-std).
+//!
+//! An adapter creates a socket pair with its runtime's types, hands both ends to
+//! [`SignalDelivery::with_pipe`], registers the read end with its reactor and, when it is
+//! readable, calls [`SignalDelivery::pending`] or [`SignalIterator::poll_signal`].
+//!
+//! Applications normally use [`Signals`](super::Signals) or an adapter instead.
+
+use std::borrow::{Borrow, BorrowMut};
+use std::fmt;
+use std::io::Error;
+use std::os::unix::io::{AsRawFd, OwnedFd};
+use std::sync::Arc;
+
+use libc::c_int;
+
+use super::exfiltrator::Exfiltrator;
+use super::shared::{Control, Shared};
+use crate::low_level::pipe::WakeFd;
+use crate::sys;
+
+/// Controls a signal delivery from any thread: add or remove signals, close it.
+///
+/// Cheap to [`clone`](Clone::clone); all clones control the same delivery.
+#[derive(Debug, Clone)]
+pub struct Handle {
+    control: Arc<dyn Control>,
+}
+
+impl Handle {
+    /// Starts reporting `signal` too.
+    ///
+    /// * Safe to call from any thread, concurrently; *not* from a signal handler.
+    /// * Adding a signal that is already reported does nothing (idempotent).
+    /// * On error, the set of signals is unchanged.
+    ///
+    /// # Errors
+    ///
+    /// Unlike signal-hook (which panics, and aborts the process for numbers like 1000), an
+    /// error of kind `InvalidInput` whose message names the signal, for:
+    /// * -1, 0, or numbers above the largest signal of the platform (e.g. 65, 1000,
+    ///   `i32::MAX` on Linux);
+    /// * [`FORBIDDEN`](crate::consts::FORBIDDEN) signals;
+    /// * numbers the C library keeps for itself (32 and 33 on Linux with glibc: everything
+    ///   between the classic signals and `SIGRTMIN()`).
+    ///
+    /// Also the registration's own errors, and an error if the
+    /// [`SignalDelivery`]/[`Signals`](super::Signals) of this handle was dropped.
+    ///
+    /// ```
+    /// use sigmux::iterator::Signals;
+    ///
+    /// let signals = Signals::new([libc::SIGUSR1])?;
+    /// let handle = signals.handle();
+    /// handle.add_signal(libc::SIGUSR2)?;
+    /// handle.add_signal(libc::SIGUSR2)?; // no-op
+    /// let err = handle.add_signal(1000).unwrap_err();
+    /// assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    /// assert!(err.to_string().contains("1000"));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn add_signal(&self, signal: c_int) -> Result<(), Error> {
+        Arc::clone(&self.control).add_signal(signal)
+    }
+
+    /// Stops reporting `signal`; returns whether it was being reported. New in sigmux.
+    ///
+    /// When this returns, the delivery's action for `signal` is unregistered and nothing of
+    /// `signal` is reported by this delivery any more — including arrivals not yet read.
+    /// Other signals are unaffected. It may be [added](Handle::add_signal) again later.
+    ///
+    /// Like every unregistration, this leaves the process's signal disposition in place:
+    /// with no other action registered, the signal is then caught and ignored, not given its
+    /// default action back.
+    ///
+    /// ```
+    /// use sigmux::iterator::Signals;
+    /// use sigmux::low_level::raise;
+    ///
+    /// let mut signals = Signals::new([libc::SIGUSR1, libc::SIGUSR2])?;
+    /// raise(libc::SIGUSR1)?;
+    /// raise(libc::SIGUSR2)?;
+    /// assert!(signals.handle().remove_signal(libc::SIGUSR1));
+    /// assert_eq!(signals.pending().collect::<Vec<_>>(), [libc::SIGUSR2]);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn remove_signal(&self, signal: c_int) -> bool {
+        self.control.remove_signal(signal)
+    }
+
+    /// Closes the delivery: meant for shutting down a thread that only handles signals.
+    ///
+    /// Afterwards [`is_closed`](Handle::is_closed) is `true`, iterators in
+    /// [`forever`](super::SignalsInfo::forever) end, blocked calls return at once and later
+    /// calls do not block. Signals may or may not still be reported; any that are, really
+    /// arrived.
+    pub fn close(&self) {
+        self.control.close()
+    }
+
+    /// Whether [`close`](Handle::close) was called.
+    pub fn is_closed(&self) -> bool {
+        self.control.is_closed()
+    }
+}
+
+/// Delivers the signals caught by the handlers to ordinary code, through a self-pipe whose
+/// read end is of type `R`.
+///
+/// Registers its signals when created (and through its [`Handle`]s), unregisters them all
+/// when dropped.
+pub struct SignalDelivery<R, E: Exfiltrator> {
+    read: R,
+    /// Whether `read` is a socket (drained with `recv`) or something else (`poll` + `read`).
+    read_is_socket: bool,
+    handle: Handle,
+    shared: Arc<Shared<E>>,
+}
+
+impl<R, E: Exfiltrator> SignalDelivery<R, E>
+where
+    R: 'static + AsRawFd + Send + Sync,
+{
+    /// Creates a delivery from both ends of a pipe and registers `signals`.
+    ///
+    /// `write` is owned from now on and written by the handlers: `FD_CLOEXEC` is set on it;
+    /// a socket is written with `send(MSG_DONTWAIT)`, anything else is made non-blocking.
+    /// The read end may be a socket (drained with `recv(MSG_DONTWAIT)`) or a pipe/FIFO
+    /// (drained with `poll` and `read`); a [`UnixStream`](std::os::unix::net::UnixStream)
+    /// pair — or the runtime's equivalent — is the usual choice.
+    ///
+    /// # Errors
+    ///
+    /// As for [`Handle::add_signal`]; on error nothing stays registered.
+    pub fn with_pipe<I, S, W>(read: R, write: W, exfiltrator: E, signals: I) -> Result<Self, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: Borrow<c_int>,
+        W: 'static + Into<OwnedFd> + fmt::Debug + Send + Sync,
+    {
+        let read_is_socket = sys::is_socket(read.as_raw_fd())?;
+        let wake = WakeFd::new(write.into())?;
+        let shared = Arc::new(Shared::new(exfiltrator, wake));
+        let delivery = SignalDelivery {
+            read,
+            read_is_socket,
+            handle: Handle {
+                control: Arc::clone(&shared) as Arc<dyn Control>,
+            },
+            shared,
+        };
+        for signal in signals {
+            // On error, dropping `delivery` unregisters what was added so far.
+            delivery.handle.add_signal(*signal.borrow())?;
+        }
+        Ok(delivery)
+    }
+
+    /// The read end of the self-pipe, e.g. to register it with `epoll` or a runtime. When it
+    /// is readable, call [`pending`](SignalDelivery::pending).
+    pub fn get_read(&self) -> &R {
+        &self.read
+    }
+
+    /// The read end of the self-pipe, mutably. See [`get_read`](SignalDelivery::get_read).
+    pub fn get_read_mut(&mut self) -> &mut R {
+        &mut self.read
+    }
+
+    /// Drains the self-pipe without blocking, then returns the batch of signals that arrived
+    /// since the last batch.
+    ///
+    /// Never blocks; the batch may be empty. Signals come in increasing order of their
+    /// number; with [`SignalOnly`](super::exfiltrator::SignalOnly), each one at most once even
+    /// if it arrived several times. The batch is read lazily: a signal arriving while you
+    /// iterate may still be included.
+    pub fn pending(&mut self) -> Pending<E> {
+        sys::drain(self.read.as_raw_fd(), self.read_is_socket);
+        Pending::new(Arc::clone(&self.shared))
+    }
+
+    /// Asks `has_signals` whether the read end has data (it may block) and, if so, returns
+    /// the [`pending`](SignalDelivery::pending) batch — possibly empty.
+    ///
+    /// Returns `Ok(None)` without calling `has_signals` once the delivery is closed, and
+    /// `Ok(None)` when `has_signals` says `false`.
+    pub fn poll_pending<F>(&mut self, has_signals: &mut F) -> Result<Option<Pending<E>>, Error>
+    where
+        F: FnMut(&mut R) -> Result<bool, Error>,
+    {
+        if self.handle.is_closed() {
+            return Ok(None);
+        }
+        if has_signals(&mut self.read)? {
+            Ok(Some(self.pending()))
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// A [`Handle`] to add signals to this delivery or close it, from any thread.
+    pub fn handle(&self) -> Handle {
+        self.handle.clone()
+    }
+}
+
+impl<R, E: Exfiltrator> SignalDelivery<R, E> {
+    /// A batch without draining the pipe (the caller already read from it).
+    pub(super) fn batch(&self) -> Pending<E> {
+        Pending::new(Arc::clone(&self.shared))
+    }
+
+    pub(super) fn read_ref(&self) -> &R {
+        &self.read
+    }
+
+    pub(super) fn is_closed(&self) -> bool {
+        self.handle.is_closed()
+    }
+}
+
+impl<R, E: Exfiltrator> Drop for SignalDelivery<R, E> {
+    fn drop(&mut self) {
+        // Nobody reads the pipe any more: stop the handlers writing to it.
+        self.shared.shut_down();
+    }
+}
+
+impl<R: fmt::Debug, E: Exfiltrator> fmt::Debug for SignalDelivery<R, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SignalDelivery")
+            .field("read", &self.read)
+            .field("shared", &self.shared)
+            .finish()
+    }
+}
+
+/// One batch of arrived signals, as an iterator. Returned by
+/// [`pending`](SignalDelivery::pending) and [`wait`](super::SignalsInfo::wait).
+///
+/// It reads lazily: signals arriving while you iterate may still be included. It never
+/// blocks.
+pub struct Pending<E: Exfiltrator> {
+    shared: Arc<Shared<E>>,
+    /// The signal whose slot is being read.
+    current: Option<usize>,
+    /// Where to look for the next pending signal.
+    next_from: usize,
+}
+
+impl<E: Exfiltrator> Pending<E> {
+    fn new(shared: Arc<Shared<E>>) -> Self {
+        Pending {
+            shared,
+            current: None,
+            next_from: 0,
+        }
+    }
+}
+
+impl<E: Exfiltrator> Iterator for Pending<E> {
+    type Item = E::Output;
+
+    fn next(&mut self) -> Option<E::Output> {
+        let shared = &*self.shared;
+        loop {
+            if let Some(index) = self.current {
+                if let Some(slot) = shared.slot(index) {
+                    if let Some(output) = shared.exfiltrator.load(slot, index as c_int) {
+                        if shared.exfiltrator.one_per_batch() {
+                            self.current = None;
+                            self.next_from = index + 1;
+                        }
+                        if shared.is_enabled(index) {
+                            return Some(output);
+                        }
+                        // Removed meanwhile: drop what it left.
+                        continue;
+                    }
+                }
+                self.current = None;
+                self.next_from = index + 1;
+            }
+            self.current = Some(shared.take_pending_from(self.next_from)?);
+        }
+    }
+}
+
+impl<E: Exfiltrator> fmt::Debug for Pending<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pending")
+            .field("shared", &self.shared)
+            .field("next_from", &self.next_from)
+            .finish()
+    }
+}
+
+/// What [`SignalIterator::poll_signal`] found.
+pub enum PollResult<O> {
+    /// A signal arrived.
+    Signal(O),
+    /// Nothing now; more may come later.
+    Pending,
+    /// The delivery was [closed](Handle::close); nothing more will be reported.
+    Closed,
+    /// Polling the read end failed.
+    Err(Error),
+}
+
+impl<O: fmt::Debug> fmt::Debug for PollResult<O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PollResult::Signal(output) => f.debug_tuple("Signal").field(output).finish(),
+            PollResult::Pending => f.write_str("Pending"),
+            PollResult::Closed => f.write_str("Closed"),
+            PollResult::Err(err) => f.debug_tuple("Err").field(err).finish(),
+        }
+    }
+}
+
+/// An endless iterator of signals over a [`SignalDelivery`] that it owns or borrows (`SD`),
+/// for adapters: [`poll_signal`](SignalIterator::poll_signal) yields signals one at a time.
+pub struct SignalIterator<SD, E: Exfiltrator> {
+    signals: SD,
+    iter: Pending<E>,
+}
+
+impl<SD, E: Exfiltrator> SignalIterator<SD, E> {
+    /// Creates the iterator; starts with the [`pending`](SignalDelivery::pending) batch.
+    pub fn new<R>(mut signals: SD) -> Self
+    where
+        SD: BorrowMut<SignalDelivery<R, E>>,
+        R: 'static + AsRawFd + Send + Sync,
+    {
+        let iter = signals.borrow_mut().pending();
+        SignalIterator { signals, iter }
+    }
+
+    /// Returns the next signal, or says why there is none.
+    ///
+    /// When the current batch is used up, calls `has_signals` with the read end (it may block
+    /// or not, as the caller likes; it may be called several times). If it says `true`, a new
+    /// batch is taken; if `false`, [`PollResult::Pending`] is returned and this may be called
+    /// again later. After [`close`](Handle::close), [`PollResult::Closed`].
+    pub fn poll_signal<R, F>(&mut self, has_signals: &mut F) -> PollResult<E::Output>
+    where
+        SD: BorrowMut<SignalDelivery<R, E>>,
+        R: 'static + AsRawFd + Send + Sync,
+        F: FnMut(&mut R) -> Result<bool, Error>,
+    {
+        // A batch may turn out empty (its signals taken by an earlier batch), hence the loop.
+        while !self.signals.borrow_mut().is_closed() {
+            if let Some(output) = self.iter.next() {
+                return PollResult::Signal(output);
+            }
+            match self.signals.borrow_mut().poll_pending(has_signals) {
+                Ok(Some(batch)) => self.iter = batch,
+                Ok(None) => return PollResult::Pending,
+                Err(err) => return PollResult::Err(err),
+            }
+        }
+        PollResult::Closed
+    }
+
+    /// A [`Handle`] of the underlying delivery.
+    pub fn handle<R>(&self) -> Handle
+    where
+        SD: Borrow<SignalDelivery<R, E>>,
+        R: 'static + AsRawFd + Send + Sync,
+    {
+        self.signals.borrow().handle()
+    }
+}
+
+impl<SD: fmt::Debug, E: Exfiltrator> fmt::Debug for SignalIterator<SD, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SignalIterator")
+            .field("signals", &self.signals)
+            .finish()
+    }
+}
+
+/// A [`SignalIterator`] that owns its [`SignalDelivery`].
+pub type OwningSignalIterator<R, E> = SignalIterator<SignalDelivery<R, E>, E>;
+
+/// A [`SignalIterator`] that borrows its [`SignalDelivery`] mutably.
+pub type RefSignalIterator<'a, R, E> = SignalIterator<&'a mut SignalDelivery<R, E>, E>;

@@ -1,0 +1,118 @@
+//! What a [`SignalsInfo`](crate::iterator::SignalsInfo) reports about each signal, and how it
+//! gets that out of the signal handler.
+//!
+//! An [`Exfiltrator`] decides both: what the handler stores (in a per-signal slot, with
+//! async-signal-safe operations only) and what the iterator yields.
+//!
+//! | exfiltrator | yields | feature |
+//! | --- | --- | --- |
+//! | [`SignalOnly`] | the signal number (`c_int`) | `iterator` |
+//! | [`WithRawSiginfo`] | the whole `libc::siginfo_t` | `iterator` |
+//! | [`WithOrigin`] | [`Origin`](crate::low_level::siginfo::Origin): sender pid/uid, cause, `sigqueue` value, child status | `extended-siginfo` |
+//!
+//! [`SignalOnly`] reports each signal at most once per batch (several arrivals before you look
+//! count as one). The `siginfo_t`-based ones keep up to a few deliveries per signal (see
+//! [`Channel`](crate::low_level::channel::Channel)) and report each of them.
+//!
+//! # Sealed
+//!
+//! The trait is sealed: its methods are not public, so only this crate implements it. (The
+//! same as in signal-hook.)
+
+#[cfg(feature = "extended-siginfo")]
+pub mod origin;
+pub mod raw;
+
+#[cfg(feature = "extended-siginfo")]
+pub use self::origin::WithOrigin;
+pub use self::raw::WithRawSiginfo;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use libc::{c_int, siginfo_t};
+
+pub(crate) mod sealed {
+    use std::fmt::Debug;
+
+    use libc::{c_int, siginfo_t};
+
+    /// The methods of [`Exfiltrator`](super::Exfiltrator), hidden from the public API.
+    ///
+    /// # Safety
+    ///
+    /// [`store`](Exfiltrator::store) runs inside signal handlers: it must be
+    /// async-signal-safe (no allocation, no locks, no panics), and may run concurrently with
+    /// itself and with [`load`](Exfiltrator::load), even interrupting a `load` on the same
+    /// thread.
+    pub unsafe trait Exfiltrator: Debug + Send + Sync + 'static {
+        /// The per-signal slot the handler stores into. `Default` means "nothing arrived".
+        type Storage: Debug + Default + Send + Sync + 'static;
+
+        /// What the iterator yields.
+        type Output;
+
+        /// Whether this exfiltrator can serve `sig`.
+        fn supports_signal(&self, sig: c_int) -> bool;
+
+        /// Records a delivery of `signal` in `slot`. Runs inside the signal handler.
+        fn store(&self, slot: &Self::Storage, signal: c_int, info: &siginfo_t);
+
+        /// Takes one recorded delivery out of `slot` (resetting what it took), or `None`.
+        fn load(&self, slot: &Self::Storage, signal: c_int) -> Option<Self::Output>;
+
+        /// Prepares `slot` before its signal is first registered (outside any handler). This
+        /// crate calls it at most once per slot, before any `store`.
+        fn init(&self, slot: &Self::Storage, signal: c_int) {
+            let _ = (slot, signal);
+        }
+
+        /// Whether one batch should take at most one output per signal (true for plain
+        /// flags, where a second `load` could only see a signal that arrived meanwhile).
+        fn one_per_batch(&self) -> bool {
+            false
+        }
+    }
+}
+
+/// Chooses what [`SignalsInfo`](crate::iterator::SignalsInfo) reports for each signal.
+///
+/// Implemented by [`SignalOnly`], [`WithRawSiginfo`] and (with `extended-siginfo`)
+/// [`WithOrigin`]; sealed, see the [module docs](self).
+pub trait Exfiltrator: sealed::Exfiltrator {}
+
+impl<E: sealed::Exfiltrator> Exfiltrator for E {}
+
+/// Reports just the signal number. The exfiltrator of [`Signals`](crate::iterator::Signals).
+///
+/// The handler sets a per-signal flag; several arrivals of one signal before the iterator
+/// looks are reported once.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SignalOnly;
+
+// SAFETY: `store` is a single atomic store; `load` a compare-exchange. Both are
+// async-signal-safe and correct under any interleaving.
+unsafe impl sealed::Exfiltrator for SignalOnly {
+    type Storage = AtomicBool;
+    type Output = c_int;
+
+    fn supports_signal(&self, _: c_int) -> bool {
+        true
+    }
+
+    fn store(&self, slot: &AtomicBool, _: c_int, _: &siginfo_t) {
+        slot.store(true, Ordering::SeqCst);
+    }
+
+    fn load(&self, slot: &AtomicBool, signal: c_int) -> Option<c_int> {
+        // Cheap check first, so an idle slot costs a plain load.
+        if slot.load(Ordering::Relaxed) && slot.swap(false, Ordering::SeqCst) {
+            Some(signal)
+        } else {
+            None
+        }
+    }
+
+    fn one_per_batch(&self) -> bool {
+        true
+    }
+}

@@ -1,0 +1,269 @@
+//! A blocking iterator over arriving signals — the pattern most programs want.
+//!
+//! [`Signals`] registers a set of signals when created and unregisters them when dropped. In
+//! between it reports the signals that arrived, in batches ([`pending`](SignalsInfo::pending)
+//! never blocks, [`wait`](SignalsInfo::wait) blocks until something arrives) or one by one
+//! ([`forever`](SignalsInfo::forever), also `for sig in &mut signals`). Your code runs in an
+//! ordinary thread, not in a signal handler, so it may do anything.
+//!
+//! [`SignalsInfo`] is the general form, parametrised by an [`Exfiltrator`] choosing what is
+//! reported: the number ([`SignalOnly`], which [`Signals`] uses), the raw `siginfo_t`, or the
+//! sender's pid/uid ([`WithOrigin`](exfiltrator::WithOrigin), feature `extended-siginfo`).
+//!
+//! # Examples
+//!
+//! A loop that picks up signals between pieces of work:
+//!
+//! ```
+//! use sigmux::consts::signal::*;
+//! use sigmux::iterator::Signals;
+//!
+//! let mut signals = Signals::new([SIGHUP, SIGTERM, SIGINT, SIGQUIT])?;
+//! # sigmux::low_level::raise(SIGTERM)?; // stands for `kill -TERM <pid>` from outside
+//! 'work: loop {
+//!     for signal in signals.pending() {
+//!         match signal {
+//!             SIGHUP => { /* reload the configuration */ }
+//!             _ => break 'work, // a termination signal
+//!         }
+//!     }
+//!     // one bounded piece of work
+//! }
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! A thread dedicated to signals, shut down through its [`Handle`]:
+//!
+//! ```
+//! use std::thread;
+//!
+//! use sigmux::consts::{SIGUSR1, SIGUSR2};
+//! use sigmux::iterator::Signals;
+//!
+//! let mut signals = Signals::new([SIGUSR1, SIGUSR2])?;
+//! let handle = signals.handle();
+//! let thread = thread::spawn(move || {
+//!     let mut seen = Vec::new();
+//!     for signal in &mut signals {
+//!         seen.push(signal); // handle it
+//!     }
+//!     seen // the loop ends when the handle is closed
+//! });
+//! // … the program runs; at shutdown:
+//! handle.close();
+//! thread.join().unwrap();
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! # Wake-up path
+//!
+//! The handler stores into a per-signal slot, sets a bit and writes one byte into a pipe whose
+//! write end is non-blocking. A waiting reader is blocked in a single `read` of that pipe,
+//! which also drains it; it then looks only at the signals whose bits are set. That is the
+//! same number of system calls as a hand-written `sigaction` + self-pipe.
+
+pub mod backend;
+pub mod exfiltrator;
+mod shared;
+
+use std::borrow::Borrow;
+use std::fmt;
+use std::io::Error;
+use std::os::unix::io::{AsRawFd, OwnedFd};
+
+use libc::c_int;
+
+use self::backend::SignalDelivery;
+pub use self::backend::{Handle, Pending};
+use self::exfiltrator::{Exfiltrator, SignalOnly};
+use crate::sys;
+
+/// How many bytes one wake-up reads from the pipe; more than that means a spurious wake-up
+/// later, never a lost signal.
+const READ_CHUNK: usize = 256;
+
+/// Interest in a set of signals, reporting what the exfiltrator `E` extracts from each.
+///
+/// Registers the signals when created, unregisters them when dropped; in between, reports
+/// the arrived signals in batches or one by one. Most code uses the alias [`Signals`].
+///
+/// # Threads
+///
+/// It can be [sent](Send) to another thread, typically one dedicated to signals. Take a
+/// [`Handle`] first ([`handle`](SignalsInfo::handle)): it can add or remove signals and
+/// [close](Handle::close) the iterator from any thread.
+///
+/// # Example
+///
+/// ```
+/// use sigmux::iterator::Signals;
+/// use sigmux::low_level::raise;
+///
+/// let mut signals = Signals::new([libc::SIGUSR1])?;
+/// raise(libc::SIGUSR1)?;
+/// raise(libc::SIGUSR1)?; // coalesced with the first
+/// assert_eq!(signals.wait().collect::<Vec<_>>(), [libc::SIGUSR1]);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct SignalsInfo<E: Exfiltrator = SignalOnly>(SignalDelivery<OwnedFd, E>);
+
+impl<E: Exfiltrator> SignalsInfo<E> {
+    /// Registers `signals` and starts reporting them.
+    ///
+    /// # Errors
+    ///
+    /// As for [`Handle::add_signal`]: bad numbers (-1, 0, forbidden, reserved, too large —
+    /// e.g. `Signals::new([1000])`, which aborts the process with signal-hook) give an error
+    /// of kind `InvalidInput` naming the signal, and nothing stays registered.
+    ///
+    /// ```
+    /// use sigmux::iterator::Signals;
+    ///
+    /// let err = Signals::new([libc::SIGUSR1, 1000]).unwrap_err();
+    /// assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    /// assert!(err.to_string().contains("1000"));
+    /// ```
+    pub fn new<I, S>(signals: I) -> Result<Self, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: Borrow<c_int>,
+        E: Default,
+    {
+        Self::with_exfiltrator(signals, E::default())
+    }
+
+    /// Like [`new`](SignalsInfo::new), with an explicit [`Exfiltrator`] value.
+    pub fn with_exfiltrator<I, S>(signals: I, exfiltrator: E) -> Result<Self, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: Borrow<c_int>,
+    {
+        let (read, write) = sys::pipe()?;
+        Ok(SignalsInfo(SignalDelivery::with_pipe(
+            read,
+            write,
+            exfiltrator,
+            signals,
+        )?))
+    }
+
+    /// Starts reporting `signal` too. See [`Handle::add_signal`] (idempotent; errors instead
+    /// of panics).
+    pub fn add_signal(&self, signal: c_int) -> Result<(), Error> {
+        self.handle().add_signal(signal)
+    }
+
+    /// Stops reporting `signal`; returns whether it was reported. New in sigmux; see
+    /// [`Handle::remove_signal`].
+    pub fn remove_signal(&self, signal: c_int) -> bool {
+        self.handle().remove_signal(signal)
+    }
+
+    /// The signals that arrived since the last batch, without blocking.
+    ///
+    /// The batch may be empty. Signals come in increasing order of their number; with
+    /// [`SignalOnly`] each is reported at most once per batch however often it arrived.
+    pub fn pending(&mut self) -> Pending<E> {
+        self.0.pending()
+    }
+
+    /// Blocks until something arrives, then returns the batch, like
+    /// [`pending`](SignalsInfo::pending).
+    ///
+    /// The batch can still be empty (a wake-up whose signals an earlier batch already
+    /// reported), so call it in a loop. Returns at once if the iterator is
+    /// [closed](Handle::close), and a blocked call returns when it gets closed.
+    ///
+    /// # Panics
+    ///
+    /// If reading the internal pipe fails, which only happens if its descriptor was closed
+    /// behind this crate's back.
+    pub fn wait(&mut self) -> Pending<E> {
+        if self.0.is_closed() {
+            return self.pending();
+        }
+        self.block();
+        self.0.batch()
+    }
+
+    /// One blocking `read` of the pipe: waits for a byte and drains up to [`READ_CHUNK`].
+    fn block(&self) {
+        let mut buf = [0u8; READ_CHUNK];
+        if let Err(err) = sys::read_blocking(self.0.read_ref().as_raw_fd(), &mut buf) {
+            // Only possible if someone closed our private descriptor.
+            panic!("reading the signal self-pipe failed: {}", err);
+        }
+    }
+
+    /// Whether the iterator was [closed](Handle::close).
+    pub fn is_closed(&self) -> bool {
+        self.0.is_closed()
+    }
+
+    /// An endless iterator of arriving signals, blocking as needed; ends only when
+    /// [closed](Handle::close). Also what `for sig in &mut signals` uses.
+    ///
+    /// Signals arriving together come in increasing order of their number; repeated
+    /// arrivals of one signal may be coalesced.
+    pub fn forever(&mut self) -> Forever<'_, E> {
+        let batch = self.0.batch();
+        Forever {
+            signals: self,
+            batch,
+        }
+    }
+
+    /// A [`Handle`] to add or remove signals and to close this iterator from other threads.
+    pub fn handle(&self) -> Handle {
+        self.0.handle()
+    }
+}
+
+impl<E: Exfiltrator> fmt::Debug for SignalsInfo<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Signals").field(&self.0).finish()
+    }
+}
+
+impl<'a, E: Exfiltrator> IntoIterator for &'a mut SignalsInfo<E> {
+    type Item = E::Output;
+    type IntoIter = Forever<'a, E>;
+
+    fn into_iter(self) -> Forever<'a, E> {
+        self.forever()
+    }
+}
+
+/// The endless iterator of [`SignalsInfo::forever`].
+pub struct Forever<'a, E: Exfiltrator> {
+    signals: &'a mut SignalsInfo<E>,
+    batch: Pending<E>,
+}
+
+impl<E: Exfiltrator> Iterator for Forever<'_, E> {
+    type Item = E::Output;
+
+    fn next(&mut self) -> Option<E::Output> {
+        loop {
+            if self.signals.is_closed() {
+                return None;
+            }
+            if let Some(output) = self.batch.next() {
+                return Some(output);
+            }
+            self.signals.block();
+            self.batch = self.signals.0.batch();
+        }
+    }
+}
+
+impl<E: Exfiltrator> fmt::Debug for Forever<'_, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Forever")
+            .field("signals", &self.signals)
+            .finish()
+    }
+}
+
+/// [`SignalsInfo`] reporting just signal numbers: the simple, common case.
+pub type Signals = SignalsInfo<SignalOnly>;

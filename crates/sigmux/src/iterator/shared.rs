@@ -1,0 +1,288 @@
+//! The state one signal delivery shares between its signal handlers, its reader and its
+//! [`Handle`](super::Handle)s.
+//!
+//! # The wake path
+//!
+//! For a delivery of signal `s`, the handler (see [`Shared::deliver`]):
+//!
+//! 1. stores what the exfiltrator wants into slot `s`;
+//! 2. sets bit `s` of the *pending* mask (`fetch_or`, `Release`);
+//! 3. writes one byte to the self-pipe (one `write`/`send` system call).
+//!
+//! The reader drains the pipe, then, for each set bit it finds, clears it (`fetch_and`,
+//! `AcqRel`) and loads slot `s`. The `Release`/`Acquire` pair on the mask makes the slot's
+//! contents visible to the reader that saw the bit. Every order of interleaving is safe:
+//!
+//! * a signal arriving after the drain but before its bit is looked at is reported now, and
+//!   its byte causes one extra wake-up that finds nothing (an empty batch, never a hang);
+//! * a bit seen before its slot was filled is impossible (the slot is written first);
+//! * a slot filled again after the bit was taken but before the load is reported now, and
+//!   the bit set again later produces a load that finds nothing.
+//!
+//! The mask means a batch costs one atomic load per 64 signals plus one per signal that
+//! actually arrived, instead of looking at all 128 slots.
+//!
+//! # Registration
+//!
+//! Registration state (which [`SigId`] belongs to which signal) lives behind a `Mutex` that
+//! only ordinary code takes: adding and removing signals, and dropping the delivery. The
+//! handler never touches it. The *enabled* mask (`SeqCst`) says which signals are currently
+//! registered; [`Pending`](super::Pending) skips signals that are no longer enabled, which is
+//! what makes [`Handle::remove_signal`](super::Handle::remove_signal) take effect at once.
+
+use std::fmt;
+use std::io::{Error, ErrorKind};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use libc::{c_int, siginfo_t};
+
+use super::exfiltrator::Exfiltrator;
+use crate::low_level::pipe::WakeFd;
+use crate::sys::MAX_SIGNUM;
+use crate::validate::validate_signal;
+use crate::SigId;
+
+const BITS: usize = usize::BITS as usize;
+const WORDS: usize = MAX_SIGNUM / BITS;
+
+/// A set of signal numbers below [`MAX_SIGNUM`], readable and writable from handlers.
+struct AtomicSet([AtomicUsize; WORDS]);
+
+impl AtomicSet {
+    fn new() -> Self {
+        AtomicSet(std::array::from_fn(|_| AtomicUsize::new(0)))
+    }
+
+    /// Adds `sig`. Async-signal-safe.
+    #[inline]
+    fn insert(&self, sig: usize, order: Ordering) {
+        if let Some(word) = self.0.get(sig / BITS) {
+            word.fetch_or(1 << (sig % BITS), order);
+        }
+    }
+
+    fn remove(&self, sig: usize, order: Ordering) {
+        if let Some(word) = self.0.get(sig / BITS) {
+            word.fetch_and(!(1 << (sig % BITS)), order);
+        }
+    }
+
+    fn contains(&self, sig: usize, order: Ordering) -> bool {
+        match self.0.get(sig / BITS) {
+            Some(word) => word.load(order) & (1 << (sig % BITS)) != 0,
+            None => false,
+        }
+    }
+
+    /// Removes and returns the smallest member that is `>= from`, if any.
+    fn take_from(&self, from: usize) -> Option<usize> {
+        let mut index = from / BITS;
+        let mut skip = from % BITS;
+        while let Some(word) = self.0.get(index) {
+            let bits = word.load(Ordering::Acquire) & (usize::MAX << skip);
+            if bits != 0 {
+                let bit = bits.trailing_zeros() as usize;
+                word.fetch_and(!(1 << bit), Ordering::AcqRel);
+                return Some(index * BITS + bit);
+            }
+            index += 1;
+            skip = 0;
+        }
+        None
+    }
+}
+
+/// Registration bookkeeping, only touched by ordinary code under the mutex.
+struct Registrations {
+    ids: [Option<SigId>; MAX_SIGNUM],
+    initialized: [bool; MAX_SIGNUM],
+    /// The reader is gone: no new registrations (their handlers would write to a pipe
+    /// nobody reads).
+    dropped: bool,
+}
+
+/// What one delivery shares with its handlers (through the registered closures), its reader
+/// and its handles.
+pub(crate) struct Shared<E: Exfiltrator> {
+    pub(super) exfiltrator: E,
+    slots: Box<[E::Storage]>,
+    pending: AtomicSet,
+    enabled: AtomicSet,
+    wake: WakeFd,
+    closed: AtomicBool,
+    registrations: Mutex<Registrations>,
+}
+
+impl<E: Exfiltrator> Shared<E> {
+    pub(crate) fn new(exfiltrator: E, wake: WakeFd) -> Self {
+        Shared {
+            exfiltrator,
+            slots: (0..MAX_SIGNUM).map(|_| E::Storage::default()).collect(),
+            pending: AtomicSet::new(),
+            enabled: AtomicSet::new(),
+            wake,
+            closed: AtomicBool::new(false),
+            registrations: Mutex::new(Registrations {
+                ids: [None; MAX_SIGNUM],
+                initialized: [false; MAX_SIGNUM],
+                dropped: false,
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Registrations> {
+        // The data stays consistent even if a panic interrupted a holder.
+        self.registrations
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The body of the signal handler: store, mark, wake.
+    ///
+    /// This function is async-signal-safe: a slot store (async-signal-safe by the
+    /// exfiltrator's contract), one atomic `fetch_or` and one `write`/`send` system call. It
+    /// does not allocate, lock or panic (indices are checked with `get`).
+    #[inline]
+    fn deliver(&self, index: usize, signal: c_int, info: &siginfo_t) {
+        if let Some(slot) = self.slots.get(index) {
+            self.exfiltrator.store(slot, signal, info);
+            self.pending.insert(index, Ordering::Release);
+            self.wake.wake();
+        }
+    }
+
+    /// Takes the next signal `>= from` that has something pending.
+    pub(super) fn take_pending_from(&self, from: usize) -> Option<usize> {
+        self.pending.take_from(from)
+    }
+
+    pub(super) fn slot(&self, index: usize) -> Option<&E::Storage> {
+        self.slots.get(index)
+    }
+
+    pub(super) fn is_enabled(&self, index: usize) -> bool {
+        self.enabled.contains(index, Ordering::SeqCst)
+    }
+
+    /// Unregisters everything; later `add_signal`s fail. Called when the reader is dropped.
+    pub(super) fn shut_down(&self) {
+        let mut regs = self.lock();
+        regs.dropped = true;
+        for (index, id) in regs.ids.iter_mut().enumerate() {
+            if let Some(id) = id.take() {
+                self.enabled.remove(index, Ordering::SeqCst);
+                sigmux_registry::unregister(id);
+            }
+        }
+    }
+
+    /// Throws away whatever is pending for `index`.
+    fn discard(&self, index: usize) {
+        self.pending.remove(index, Ordering::AcqRel);
+        if let Some(slot) = self.slots.get(index) {
+            while self.exfiltrator.load(slot, index as c_int).is_some() {}
+        }
+    }
+}
+
+/// The operations of a [`Handle`](super::Handle), behind a trait object so `Handle` needs no
+/// type parameter.
+pub(crate) trait Control: fmt::Debug + Send + Sync {
+    fn add_signal(self: Arc<Self>, signal: c_int) -> Result<(), Error>;
+    fn remove_signal(&self, signal: c_int) -> bool;
+    fn close(&self);
+    fn is_closed(&self) -> bool;
+}
+
+impl<E: Exfiltrator> Control for Shared<E> {
+    fn add_signal(self: Arc<Self>, signal: c_int) -> Result<(), Error> {
+        validate_signal(signal)?;
+        if !self.exfiltrator.supports_signal(signal) {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!(
+                    "signal {} is not supported by the exfiltrator {:?}",
+                    signal, self.exfiltrator
+                ),
+            ));
+        }
+        let index = signal as usize; // validated: 1..MAX_SIGNUM
+        let mut regs = self.lock();
+        if regs.dropped {
+            return Err(Error::new(
+                ErrorKind::Other,
+                format!(
+                    "cannot add signal {}: the signal iterator of this handle was dropped",
+                    signal
+                ),
+            ));
+        }
+        if regs.ids[index].is_some() {
+            return Ok(()); // Already there: adding is idempotent.
+        }
+        if !regs.initialized[index] {
+            if let Some(slot) = self.slots.get(index) {
+                self.exfiltrator.init(slot, signal);
+            }
+            regs.initialized[index] = true;
+        }
+        self.enabled.insert(index, Ordering::SeqCst);
+        let me = Arc::clone(&self);
+        let action = move |info: &siginfo_t| me.deliver(index, signal, info);
+        // SAFETY: the action only calls `Shared::deliver`, which is async-signal-safe (see its
+        // docs). The signal was validated, so it is not FORBIDDEN and registering cannot
+        // panic. The closure keeps `Shared` (and with it the pipe's write end) alive for as
+        // long as it can run.
+        match unsafe { sigmux_registry::register_sigaction(signal, action) } {
+            Ok(id) => {
+                regs.ids[index] = Some(id);
+                Ok(())
+            }
+            Err(err) => {
+                self.enabled.remove(index, Ordering::SeqCst);
+                Err(err)
+            }
+        }
+    }
+
+    fn remove_signal(&self, signal: c_int) -> bool {
+        let index = match usize::try_from(signal) {
+            Ok(index) if index < MAX_SIGNUM => index,
+            _ => return false,
+        };
+        let mut regs = self.lock();
+        let id = match regs.ids[index].take() {
+            Some(id) => id,
+            None => return false,
+        };
+        // First stop reporting (the reader checks this before yielding), then stop the
+        // handler, then throw away what it left behind.
+        self.enabled.remove(index, Ordering::SeqCst);
+        sigmux_registry::unregister(id);
+        self.discard(index);
+        drop(regs);
+        true
+    }
+
+    fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        self.wake.wake();
+    }
+
+    fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
+    }
+}
+
+impl<E: Exfiltrator> fmt::Debug for Shared<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let registered: Vec<usize> = (0..MAX_SIGNUM).filter(|&s| self.is_enabled(s)).collect();
+        f.debug_struct("Shared")
+            .field("exfiltrator", &self.exfiltrator)
+            .field("registered", &registered)
+            .field("closed", &self.is_closed())
+            .field("wake", &self.wake)
+            .finish()
+    }
+}
