@@ -197,14 +197,14 @@ mod fds {
     /// Sends one byte without blocking and without `SIGPIPE`, ignoring every error (a full
     /// buffer already means the reader will wake up). Async-signal-safe.
     pub(crate) fn send_byte(fd: RawFd) {
-        let byte = 0u8;
+        let byte = b'X';
         // SAFETY: the buffer is one valid byte on the stack; errors are ignored on purpose.
         unsafe { libc::send(fd, (&byte as *const u8).cast(), 1, SEND_FLAGS) };
     }
 
     /// Writes one byte to a non-blocking descriptor, ignoring every error. Async-signal-safe.
     pub(crate) fn write_byte(fd: RawFd) {
-        let byte = 0u8;
+        let byte = b'X';
         // SAFETY: the buffer is one valid byte on the stack; errors are ignored on purpose.
         unsafe { libc::write(fd, (&byte as *const u8).cast(), 1) };
     }
@@ -277,10 +277,10 @@ pub(crate) fn si_code(info: &libc::siginfo_t) -> c_int {
     unsafe { info.si_code() }
 }
 
-#[cfg(not(windows))]
+#[cfg(all(not(windows), feature = "extended-siginfo-raw"))]
 pub(crate) use siginfo::*;
 
-#[cfg(not(windows))]
+#[cfg(all(not(windows), feature = "extended-siginfo-raw"))]
 mod siginfo {
     use libc::{c_int, pid_t, siginfo_t, uid_t};
 
