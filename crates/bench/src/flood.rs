@@ -46,29 +46,37 @@ pub(crate) fn run(opts: &Opts) -> SectionResult {
         ],
     );
     let mut json = Vec::new();
-    for imp in IMPS.into_iter().filter(|i| i.available()) {
+    let (mut kept, mut lost) = (Vec::new(), Vec::new());
+    for imp in IMPS {
         let args = child::args(&[&"flood", &imp.name(), &count]);
         let (row, value) = match child::run(opts, &args) {
-            Ok(v) if v.len() == 4 => (
-                vec![
-                    imp.name().to_string(),
-                    if v[0] > 0.0 {
-                        format!("yes ({})", v[0])
-                    } else {
-                        "NO".to_string()
-                    },
-                    format!("{}", v[1]),
-                    report::ns(v[2]),
-                    format!("{:.1} ms", v[3]),
-                ],
-                Json::obj([
-                    ("impl", Json::str(imp.name())),
-                    ("usr2_reports", Json::Num(v[0])),
-                    ("usr1_reports", Json::Num(v[1])),
-                    ("raise_ns", Json::Num(v[2])),
-                    ("drain_ms", Json::Num(v[3])),
-                ]),
-            ),
+            Ok(v) if v.len() == 4 => {
+                if v[0] > 0.0 {
+                    kept.push(imp.name());
+                } else {
+                    lost.push(format!("{} ({} SIGUSR1 reports)", imp.name(), v[1]));
+                }
+                (
+                    vec![
+                        imp.name().to_string(),
+                        if v[0] > 0.0 {
+                            format!("yes ({})", v[0])
+                        } else {
+                            "NO".to_string()
+                        },
+                        format!("{}", v[1]),
+                        report::ns(v[2]),
+                        format!("{:.1} ms", v[3]),
+                    ],
+                    Json::obj([
+                        ("impl", Json::str(imp.name())),
+                        ("usr2_reports", Json::Num(v[0])),
+                        ("usr1_reports", Json::Num(v[1])),
+                        ("raise_ns", Json::Num(v[2])),
+                        ("drain_ms", Json::Num(v[3])),
+                    ]),
+                )
+            }
             other => {
                 let why = format!("{other:?}");
                 (
@@ -92,9 +100,20 @@ pub(crate) fn run(opts: &Opts) -> SectionResult {
          {IDLE_MS} ms (async) or nothing is pending (blocking). signalfd is the kernel's own \
          coalescing, for reference."
     ));
+    let highlight = format!(
+        "Flood of {count} SIGUSR1 with one SIGUSR2 in the middle: SIGUSR2 reported by {}; \
+         lost by {}.",
+        kept.join(", "),
+        if lost.is_empty() {
+            "none".to_string()
+        } else {
+            lost.join(", ")
+        },
+    );
     SectionResult {
         tables: vec![table],
         json: Json::Arr(json),
+        highlights: vec![highlight],
     }
 }
 

@@ -49,7 +49,7 @@ pub(crate) fn run(opts: &Opts) -> SectionResult {
     } else {
         (4, 16, 2000)
     };
-    let configs: Vec<(Imp, usize)> = CONFIGS.into_iter().filter(|(i, _)| i.available()).collect();
+    let configs: Vec<(Imp, usize)> = CONFIGS.to_vec();
     let runs = child::Runs::interleaved(opts, rounds, configs.len(), |i| {
         let (imp, actions) = configs[i];
         child::args(&[&"handler", &imp.name(), &actions, &blocks, &per_block])
@@ -124,9 +124,28 @@ pub(crate) fn run(opts: &Opts) -> SectionResult {
          `raw-sigaction` against itself shows the noise. \"vs best peer\" compares \
          floor-normalised per-raise times at the same number of actions."
     ));
+    let over = |imp: Imp, n: usize| {
+        configs
+            .iter()
+            .position(|c| *c == (imp, n))
+            .map_or(f64::NAN, |i| median(&results[i].overhead))
+    };
+    let list = |imp: Imp, ns: &[usize]| {
+        let parts: Vec<String> = ns.iter().map(|&n| report::ns(over(imp, n))).collect();
+        parts.join(" / ")
+    };
+    let highlight = format!(
+        "Handler overhead over a raw handler, per raise, with 1 / 10 / 100 actions: \
+         sigmux-registry {}, signal-hook-registry {}; flag: sigmux {}, signal-hook {}.",
+        list(Imp::SigmuxRegistry, &[1, 10, 100]),
+        list(Imp::HookRegistry, &[1, 10, 100]),
+        list(Imp::SigmuxFlag, &[1]),
+        list(Imp::HookFlag, &[1]),
+    );
     SectionResult {
         tables: vec![table],
         json: Json::Arr(json),
+        highlights: vec![highlight],
     }
 }
 

@@ -109,12 +109,4 @@ impl Imp {
             Imp::AsyncSignal | Imp::HookAsyncStd | Imp::SigmuxAsyncStd => "async-io",
         }
     }
-
-    /// Whether this build can run it (the sigmux crates join as they become usable).
-    pub(crate) fn available(self) -> bool {
-        !matches!(
-            self,
-            Imp::SigmuxFlag | Imp::SigmuxIter | Imp::SigmuxTokio | Imp::SigmuxAsyncStd
-        )
-    }
 }

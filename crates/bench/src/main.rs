@@ -56,6 +56,8 @@ pub(crate) struct Opts {
     pub(crate) sections: Vec<Section>,
     /// Print progress to stderr.
     pub(crate) verbose: bool,
+    /// Also write the README's Performance section to this file.
+    pub(crate) markdown: Option<std::path::PathBuf>,
 }
 
 /// One part of the benchmark.
@@ -94,6 +96,7 @@ impl Section {
 
 const USAGE: &str = "\
 usage: sigmux-bench [--quick] [--only SECTION[,SECTION...]] [--cpu N | --no-pin] [--verbose]
+                    [--markdown FILE]
 
 Measures sigmux against signal-hook, tokio::signal and async-signal, and against the floor
 (raw sigaction handler, futex wake-up). Sections: handler, register, wake, flood, footprint.
@@ -103,6 +106,7 @@ Measures sigmux against signal-hook, tokio::signal and async-signal, and against
   --cpu N      pin every measuring child to CPU N (default 0)
   --no-pin     do not pin the children
   --verbose    print each child's command line and progress to stderr
+  --markdown FILE  also write the README's Performance section (summary, tables) to FILE
 ";
 
 fn parse_args(args: &[String]) -> Result<Opts, String> {
@@ -111,6 +115,7 @@ fn parse_args(args: &[String]) -> Result<Opts, String> {
         cpu: Some(0),
         sections: Section::ALL.to_vec(),
         verbose: false,
+        markdown: None,
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -128,6 +133,10 @@ fn parse_args(args: &[String]) -> Result<Opts, String> {
                     .split(',')
                     .map(|s| Section::parse(s).ok_or(format!("unknown section {s:?}")))
                     .collect::<Result<_, _>>()?;
+            }
+            "--markdown" => {
+                let path = it.next().ok_or("--markdown needs a file name")?;
+                opts.markdown = Some(path.into());
             }
             "--help" | "-h" => return Err(String::new()),
             other => return Err(format!("unknown argument {other:?}")),
@@ -154,6 +163,7 @@ fn main() -> ExitCode {
     let started = std::time::Instant::now();
     println!("{}", report::header(&opts));
     let mut json = vec![("meta".to_string(), report::meta_json(&opts))];
+    let (mut tables, mut highlights) = (String::new(), Vec::new());
     for section in &opts.sections {
         let begun = std::time::Instant::now();
         let result = match section {
@@ -165,7 +175,9 @@ fn main() -> ExitCode {
         };
         for table in &result.tables {
             println!("{table}");
+            tables += &format!("{table}\n");
         }
+        highlights.extend(result.highlights);
         println!(
             "({} took {:.1} s)\n",
             section.name(),
@@ -177,7 +189,18 @@ fn main() -> ExitCode {
         "elapsed_s".to_string(),
         Json::Num(started.elapsed().as_secs_f64()),
     ));
-    println!("total {:.1} s", started.elapsed().as_secs_f64());
+    println!("### Summary\n");
+    for line in &highlights {
+        println!("- {line}");
+    }
+    println!("\ntotal {:.1} s", started.elapsed().as_secs_f64());
+    if let Some(path) = &opts.markdown {
+        let text = report::markdown(&opts, &highlights, &tables, started.elapsed());
+        if let Err(e) = std::fs::write(path, text) {
+            eprintln!("sigmux-bench: cannot write {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+    }
     println!("{}", Json::Obj(json));
     ExitCode::SUCCESS
 }

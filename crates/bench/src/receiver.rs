@@ -51,6 +51,9 @@ pub(crate) fn open(
         Imp::HookIter => Box::new(BlockingRx(metered(meter, || {
             signal_hook::iterator::Signals::new(signals)
         })?)),
+        Imp::SigmuxIter => Box::new(BlockingRx(metered(meter, || {
+            sigmux::iterator::Signals::new(signals)
+        })?)),
         Imp::TokioSignal => tokio_rx(meter, || tokio_signal_stream(signals))?,
         Imp::HookTokio => tokio_rx(meter, || boxed(signal_hook_tokio::Signals::new(signals)))?,
         Imp::AsyncSignal => async_io_rx(meter, || async_signal_stream(signals))?,
@@ -222,6 +225,16 @@ impl Blocking for signal_hook::iterator::Signals {
     }
 }
 
+impl Blocking for sigmux::iterator::Signals {
+    fn next_signal(&mut self) -> Option<c_int> {
+        self.forever().next()
+    }
+
+    fn pending_now(&mut self) -> Vec<c_int> {
+        self.pending().collect()
+    }
+}
+
 struct BlockingRx<T>(T);
 
 impl<T: Blocking> Receiver for BlockingRx<T> {
@@ -333,9 +346,13 @@ fn async_io_rx(
     meter: &mut Meter,
     make: impl FnOnce() -> io::Result<BoxStream>,
 ) -> io::Result<Box<dyn Receiver>> {
-    // Start async-io's reactor (and its helper thread) first: an application on
-    // async-std or smol has it running already.
-    async_io::block_on(async_io::Timer::after(Duration::ZERO));
+    // Start async-io's reactor, its poller and its helper thread first, and let them
+    // settle: an application on async-std or smol has them running already.
+    let (a, b) = std::os::unix::net::UnixStream::pair()?;
+    let (a, b) = (async_io::Async::new(a)?, async_io::Async::new(b)?);
+    async_io::block_on(async_io::Timer::after(Duration::from_millis(1)));
+    drop((a, b));
+    std::thread::sleep(Duration::from_millis(50));
     Ok(Box::new(StreamRx {
         exec: Exec::AsyncIo,
         stream: metered(meter, make)?,

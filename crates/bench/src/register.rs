@@ -55,7 +55,7 @@ pub(crate) fn run(opts: &Opts) -> SectionResult {
             if present == 0 && placement == "other" {
                 continue;
             }
-            for imp in IMPS.into_iter().filter(|i| i.available()) {
+            for imp in IMPS {
                 configs.push(Config {
                     present,
                     placement,
@@ -142,12 +142,35 @@ pub(crate) fn run(opts: &Opts) -> SectionResult {
          {budget_ms} ms of CPU; the range is over rounds. \"other signal\": the actions sit \
          on eight other signals, none on SIGUSR1."
     ));
+    let list = |imp: Imp| {
+        let parts: Vec<String> = sizes
+            .iter()
+            .map(|&n| {
+                configs
+                    .iter()
+                    .position(|c| c.imp == imp && c.present == n && c.placement == "same")
+                    .map_or(f64::NAN, |i| median(&per_pair[i]))
+            })
+            .map(report::ns)
+            .collect();
+        parts.join(" / ")
+    };
+    let sizes_text: Vec<String> = sizes.iter().map(|n| n.to_string()).collect();
+    let mut highlights = vec![format!(
+        "Register + unregister with {} actions already on the signal: sigmux-registry {}, \
+         signal-hook-registry {}.",
+        sizes_text.join(" / "),
+        list(Imp::SigmuxRegistry),
+        list(Imp::HookRegistry),
+    )];
     if let Some(line) = target_check(&configs, &per_pair) {
-        table.notes.push(line);
+        table.notes.push(line.clone());
+        highlights.push(line);
     }
     SectionResult {
         tables: vec![table],
         json: Json::Arr(json),
+        highlights,
     }
 }
 

@@ -63,6 +63,7 @@ impl Registry for Hook {
 pub(crate) fn register_flag(imp: Imp, signal: c_int, flag: &Arc<AtomicBool>) -> io::Result<()> {
     match imp {
         Imp::HookFlag => signal_hook::flag::register(signal, Arc::clone(flag)).map(drop),
+        Imp::SigmuxFlag => sigmux::flag::register(signal, Arc::clone(flag)).map(drop),
         _ => Err(io::Error::new(
             io::ErrorKind::Unsupported,
             format!("{} has no flag module", imp.name()),

@@ -12,6 +12,8 @@ use crate::Opts;
 pub(crate) struct SectionResult {
     pub(crate) tables: Vec<Table>,
     pub(crate) json: Json,
+    /// One-sentence findings for the summary at the top of the Markdown report.
+    pub(crate) highlights: Vec<String>,
 }
 
 /// A Markdown table with a title and notes under it.
@@ -191,4 +193,56 @@ pub(crate) fn meta_json(opts: &Opts) -> Json {
         ("rustc", Json::str(env!("SIGMUX_BENCH_RUSTC"))),
         ("crates", Json::str(versions())),
     ])
+}
+
+/// The README's Performance section: facts of the run, summary, how to reproduce, tables.
+pub(crate) fn markdown(
+    opts: &Opts,
+    highlights: &[String],
+    tables: &str,
+    took: std::time::Duration,
+) -> String {
+    let mut out = format!(
+        "## Performance\n\n\
+         Measured {date} by `sigmux-bench` ({mode}, {secs:.0} s): {cpu}, {n} vCPUs, Linux \
+         {kernel}, {rustc}, measuring children pinned to {pin}.\n\
+         Crates: {versions}.\n\n\
+         Summary:\n\n",
+        date = today(),
+        mode = if opts.quick {
+            "`--quick`, timings not meaningful"
+        } else {
+            "full run"
+        },
+        secs = took.as_secs_f64(),
+        cpu = cpu_model(),
+        n = cpus(),
+        kernel = kernel(),
+        rustc = env!("SIGMUX_BENCH_RUSTC"),
+        pin = opts
+            .cpu
+            .map_or("no CPU".to_string(), |c| format!("CPU {c}")),
+        versions = versions(),
+    );
+    for line in highlights {
+        out += &format!("- {line}\n");
+    }
+    out += "\n\
+        To reproduce (Linux; the numbers are ratios to a floor measured in the same run, \
+        so compare ratios, not times, across machines):\n\n\
+        ```sh\n\
+        cargo run --release -p sigmux-bench            # full run, about a minute on 2 cores\n\
+        cargo run --release -p sigmux-bench -- --quick # smoke run, as CI does\n\
+        cargo run --release -p sigmux-bench -- --markdown crates/bench/PERFORMANCE.md\n\
+        ```\n\n\
+        How it measures: every implementation runs in its own freshly executed child \
+        process (libraries install process-wide handlers and chain to earlier ones), pinned \
+        to one CPU, and implementations are interleaved round by round. Handler overhead and \
+        registration cost are thread CPU time (`CLOCK_THREAD_CPUTIME_ID`); handler overhead \
+        is paired with a raw `sigaction` handler on another signal in the same child. \
+        Wake-up latency is monotonic wall time between two threads of the child, the signal \
+        sent by `kill` from the non-waiting thread. The last line of the program's output \
+        is one JSON object with every figure.\n\n";
+    out += tables;
+    out
 }

@@ -19,7 +19,7 @@ use libc::SIGUSR1;
 
 use crate::alloc::Meter;
 use crate::child::{self, arg, imp_arg};
-use crate::imp::Imp;
+use crate::imp::{Imp, Role};
 use crate::json::Json;
 use crate::receiver::{self, FUTEX_GO};
 use crate::report::{self, SectionResult, Table};
@@ -55,7 +55,7 @@ pub(crate) fn run(opts: &Opts) -> SectionResult {
     } else {
         (12, 2000, 200)
     };
-    let imps: Vec<Imp> = IMPS.into_iter().filter(|i| i.available()).collect();
+    let imps: Vec<Imp> = IMPS.to_vec();
     let runs = child::Runs::interleaved(opts, rounds, imps.len(), |i| {
         child::args(&[&"wake", &imps[i].name(), &iters, &warm])
     });
@@ -106,9 +106,38 @@ pub(crate) fn run(opts: &Opts) -> SectionResult {
             Json::Obj(pairs)
         })
         .collect();
+    let highlights = [(0, "One-way"), (2, "Round-trip")]
+        .iter()
+        .map(|&(m, what)| {
+            let parts: Vec<String> = imps
+                .iter()
+                .enumerate()
+                .filter(|(_, i)| i.role() == Role::Sigmux)
+                .map(|(k, imp)| {
+                    let peer = best_peer_per_round(*imp, &imps, &values, m);
+                    format!(
+                        "{} {} ({} the floor, {} the best peer)",
+                        imp.name(),
+                        report::ns(median(&values[k][m])),
+                        report::ratio(Spread::of(&ratios(&values[k][m], &values[0][m])).med),
+                        report::ratio(Spread::of(&ratios(&values[k][m], &peer)).med),
+                    )
+                })
+                .collect();
+            format!(
+                "{what} wake-up p50: {}; floor (futex) {}, raw self-pipe {}.",
+                parts.join("; "),
+                report::ns(median(&values[0][m])),
+                imps.iter()
+                    .position(|i| *i == Imp::RawPipe)
+                    .map_or("–".to_string(), |k| report::ns(median(&values[k][m]))),
+            )
+        })
+        .collect();
     SectionResult {
         tables,
         json: Json::Arr(json),
+        highlights,
     }
 }
 
