@@ -1,1 +1,258 @@
-//! Placeholder: being written.
+//! Unix signals as an asynchronous stream for [async-std](https://docs.rs/async-std),
+//! [smol](https://docs.rs/smol) and anything else driven by the
+//! [async-io](https://docs.rs/async-io) reactor.
+//!
+//! # The problem
+//!
+//! An async program wants to `await` signals beside its other work: reload on `SIGHUP`, shut
+//! down on `SIGTERM`. A signal handler cannot wake a task by itself (it may not lock or
+//! allocate), so the signal has to reach the reactor some other way.
+//!
+//! # Anatomy
+//!
+//! [`SignalsInfo`] (usually through its alias [`Signals`]) owns a Unix socket pair whose read
+//! end is registered with async-io's reactor. The signals are registered with the operating
+//! system before [`Signals::new`] returns. The handler, installed through
+//! [`sigmux::iterator::backend`], marks the signal in a per-signal slot and sends one byte into
+//! the socket; the reactor wakes the task waiting on the stream, which empties the socket
+//! without blocking and takes the marked signals. One readiness event per wake-up, no extra
+//! task, no allocation.
+//!
+//! The stream ends (yields `None`) once [`Handle::close`] was called on its handle. An I/O
+//! error of the reactor also ends it, and [`SignalsInfo::take_error`] tells what happened;
+//! polling never panics.
+//!
+//! # Example
+//!
+//! ```
+//! use async_std::prelude::*;
+//! use sigmux::consts::signal::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
+//! use sigmux_async_std::Signals;
+//!
+//! async fn handle_signals(mut signals: Signals) {
+//!     while let Some(signal) = signals.next().await {
+//!         match signal {
+//!             SIGHUP => { /* reload the configuration, reopen the log */ }
+//!             SIGTERM | SIGINT | SIGQUIT => { /* start a graceful shutdown */ }
+//!             _ => unreachable!(),
+//!         }
+//!     }
+//! }
+//!
+//! #[async_std::main]
+//! async fn main() -> std::io::Result<()> {
+//!     let signals = Signals::new([SIGHUP, SIGTERM, SIGINT, SIGQUIT])?;
+//!     let handle = signals.handle();
+//!     let signals_task = async_std::task::spawn(handle_signals(signals));
+//!
+//!     // ... the program's real work ...
+//!
+//!     // Ends the stream, and so the task.
+//!     handle.close();
+//!     signals_task.await;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! The same on smol, waiting for one signal with the inherent [`recv`](SignalsInfo::recv):
+//!
+//! ```
+//! use sigmux::consts::signal::SIGUSR1;
+//! use sigmux_async_std::Signals;
+//!
+//! fn main() -> std::io::Result<()> {
+//!     smol::block_on(async {
+//!         let mut signals = Signals::new([SIGUSR1])?;
+//!         sigmux::low_level::raise(SIGUSR1)?;
+//!         assert_eq!(signals.recv().await, Some(SIGUSR1));
+//!         Ok(())
+//!     })
+//! }
+//! ```
+//!
+//! # Limitations
+//!
+//! * Signals of one kind that arrive close together are coalesced, and one batch is reported
+//!   in ascending numeric order rather than arrival order.
+//! * The signals are registered for the whole process; other handlers of the same signal keep
+//!   running.
+//! * One stream is meant to be polled by one task at a time; for several consumers, create
+//!   several `Signals` (each gets every signal).
+//!
+//! # Portability
+//!
+//! Unix only, as the crate it replaces: the wake-up channel is a Unix domain socket pair.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![doc(test(attr(deny(warnings))))]
+#![warn(unreachable_pub)]
+#![forbid(unsafe_code)]
+
+use std::borrow::Borrow;
+use std::fmt;
+use std::future::poll_fn;
+use std::io::{Error, ErrorKind};
+use std::os::unix::net::UnixStream;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use async_io::Async;
+use futures_lite::stream::Stream;
+use libc::c_int;
+use sigmux::iterator::backend::{OwningSignalIterator, PollResult, SignalDelivery};
+use sigmux::iterator::exfiltrator::{Exfiltrator, SignalOnly};
+
+pub use sigmux::iterator::backend::Handle;
+
+/// An asynchronous stream of arriving signals, with what the exfiltrator `E` extracts from
+/// each.
+///
+/// Signals of one kind that arrive in quick succession may be merged into one item; the items
+/// of one batch come in ascending signal-number order. Dropping the value unregisters its
+/// signals.
+pub struct SignalsInfo<E: Exfiltrator = SignalOnly> {
+    inner: OwningSignalIterator<Async<UnixStream>, E>,
+    /// Kept so the closed flag is one load away on every poll.
+    handle: Handle,
+    /// Set once the stream has yielded `None`; it never yields anything again.
+    ended: bool,
+    /// The error that ended the stream, if one did.
+    error: Option<Error>,
+}
+
+/// [`SignalsInfo`] that yields just the signal numbers; what most programs want.
+pub type Signals = SignalsInfo<SignalOnly>;
+
+/// Whether the socket may hold wake-up bytes; registers `cx` for the next wake-up if not.
+///
+/// No system call when the reactor has reported the socket readable: the backend's
+/// non-blocking drain that follows does the reads. (async-io re-arms its one-shot interest when
+/// this answers `Pending`, and that re-arming reports bytes already in the socket, so none is
+/// missed.)
+fn poll_has_signals(read: &mut Async<UnixStream>, cx: &mut Context<'_>) -> Result<bool, Error> {
+    match read.poll_readable(cx) {
+        Poll::Ready(Ok(())) => Ok(true),
+        Poll::Ready(Err(e)) => Err(e),
+        Poll::Pending => Ok(false),
+    }
+}
+
+impl<E: Exfiltrator> SignalsInfo<E> {
+    /// Creates a stream of `signals`, with a default-constructed exfiltrator.
+    ///
+    /// Every signal is registered before this returns (no signal is lost between here and the
+    /// first poll). The errors are those of [`Handle::add_signal`]; on error nothing stays
+    /// registered.
+    pub fn new<I, S>(signals: I) -> Result<Self, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: Borrow<c_int>,
+        E: Default,
+    {
+        Self::with_exfiltrator(signals, E::default())
+    }
+
+    /// Creates a stream of `signals`, taking information out of the signal handler with
+    /// `exfiltrator`.
+    ///
+    /// See [`new`](SignalsInfo::new).
+    pub fn with_exfiltrator<I, S>(signals: I, exfiltrator: E) -> Result<Self, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: Borrow<c_int>,
+    {
+        // Non-blocking both ways: the handler never waits on a full socket and the drain stops
+        // when the socket is empty. `Async::new` makes the read end non-blocking itself.
+        let (read, write) = UnixStream::pair()?;
+        write.set_nonblocking(true)?;
+        let read = Async::new(read)?;
+        let delivery = SignalDelivery::with_pipe(read, write, exfiltrator, signals)?;
+        let inner = OwningSignalIterator::new(delivery);
+        let handle = inner.handle();
+        Ok(Self {
+            inner,
+            handle,
+            ended: false,
+            error: None,
+        })
+    }
+
+    /// A cloneable handle to add signals to this stream from anywhere, or to close it.
+    ///
+    /// After [`Handle::close`] the stream yields `None` (waking a task waiting on it).
+    pub fn handle(&self) -> Handle {
+        self.handle.clone()
+    }
+
+    /// Polls for the next signal: `Ready(Some(_))` with one, `Ready(None)` once the stream has
+    /// ended, `Pending` (with `cx` registered for a wake-up) otherwise.
+    ///
+    /// This is what the `Stream` implementation calls. An addition to the
+    /// `signal-hook-async-std` interface.
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<E::Output>> {
+        if self.ended {
+            return Poll::Ready(None);
+        }
+        loop {
+            match self
+                .inner
+                .poll_signal(&mut |read| poll_has_signals(read, cx))
+            {
+                PollResult::Signal(signal) => return Poll::Ready(Some(signal)),
+                PollResult::Closed => break,
+                // The backend answers `Pending` without consulting the socket when `close`
+                // lands during the poll; then no wake-up is registered, so end here instead.
+                PollResult::Pending if self.handle.is_closed() => break,
+                PollResult::Pending => return Poll::Pending,
+                PollResult::Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                PollResult::Err(e) => {
+                    self.error = Some(e);
+                    break;
+                }
+            }
+        }
+        self.ended = true;
+        Poll::Ready(None)
+    }
+
+    /// Waits for the next signal; `None` once the stream has ended (after [`Handle::close`] or
+    /// an I/O error, see [`take_error`](SignalsInfo::take_error)).
+    ///
+    /// Cancel-safe: dropping the future loses no signal. An addition to the
+    /// `signal-hook-async-std` interface.
+    pub async fn recv(&mut self) -> Option<E::Output> {
+        poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// The I/O error that ended the stream, if one did (taken out, so a second call returns
+    /// `None`).
+    ///
+    /// Where `signal-hook-async-std` panics on such an error, this stream ends and keeps the
+    /// error here. An addition to the `signal-hook-async-std` interface.
+    pub fn take_error(&mut self) -> Option<Error> {
+        self.error.take()
+    }
+}
+
+impl<E: Exfiltrator> fmt::Debug for SignalsInfo<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SignalsInfo")
+            .field("handle", &self.handle)
+            .field("ended", &self.ended)
+            .field("error", &self.error)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<E: Exfiltrator> Stream for SignalsInfo<E> {
+    type Item = E::Output;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<E::Output>> {
+        self.get_mut().poll_recv(cx)
+    }
+}
+
+impl<E: Exfiltrator> futures_core::stream::FusedStream for SignalsInfo<E> {
+    fn is_terminated(&self) -> bool {
+        self.ended
+    }
+}

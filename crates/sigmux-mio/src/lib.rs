@@ -1,1 +1,79 @@
-//! Placeholder: being written.
+//! Unix signals as an event source for [mio](https://docs.rs/mio).
+//!
+//! # The problem
+//!
+//! A program built around a `mio::Poll` loop waits in one place for every kind of event. A
+//! signal handler cannot join that loop by itself: it runs at an arbitrary moment, on an
+//! arbitrary thread, and may do almost nothing. This crate turns signals into readiness of an
+//! ordinary source that the loop already knows how to wait for.
+//!
+//! # Anatomy
+//!
+//! Each `Signals` value owns a socket pair. The signal handler (installed through
+//! [`sigmux::iterator::backend`]) records the signal in a per-signal slot and sends one byte
+//! into the socket; the read end is what you register with the `Poll`. When the poll reports it
+//! readable, [`pending`](v1_0::SignalsInfo::pending) empties the socket without blocking and
+//! yields the signals recorded since the previous call. This crate adds only the glue: the
+//! socket type of each mio version and its `Source` (or `Evented`) implementation.
+//!
+//! There is one module per supported mio version, each behind a feature, with the same names
+//! and signatures as `signal-hook-mio` 0.3:
+//!
+//! | feature | module | mio |
+//! | --- | --- | --- |
+//! | `support-v0_6` | [`v0_6`] | 0.6 (with `mio-uds`) |
+//! | `support-v0_7` | [`v0_7`] | 0.7 |
+//! | `support-v0_8` | [`v0_8`] | 0.8 |
+//! | `support-v1_0` | [`v1_0`] | 1.x |
+//!
+//! Beyond that surface, every module also offers:
+//!
+//! * the event-source implementation for [`SignalsInfo`](v1_0::SignalsInfo) with *any*
+//!   exfiltrator, not only for the plain [`Signals`](v1_0::Signals);
+//! * [`handle`](v1_0::SignalsInfo::handle), a cloneable [`Handle`](v1_0::Handle) to add
+//!   signals from elsewhere and to close the instance, and
+//!   [`is_closed`](v1_0::SignalsInfo::is_closed) to notice that in the loop.
+//!
+//! # Example
+//!
+//! See the module of your mio version; the [`v1_0`] module has a complete loop.
+//!
+//! # Limitations
+//!
+//! * Signals of one kind that arrive close together are coalesced: `pending` reports each
+//!   signal number at most once per call, in ascending numeric order rather than arrival order.
+//! * The signals are registered for the whole process. Other handlers of the same signal keep
+//!   running; signals blocked by a thread's mask are delivered to another thread or stay pending.
+//! * A poll interrupted by a signal returns [`ErrorKind::Interrupted`](std::io::ErrorKind);
+//!   treat that as "poll again", as the examples do.
+//!
+//! # Portability
+//!
+//! Unix only: the wake-up channel is a Unix domain socket pair, as in the crates this one
+//! replaces.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![doc(test(attr(deny(warnings))))]
+#![warn(unreachable_pub)]
+#![forbid(unsafe_code)]
+
+#[cfg(any(
+    feature = "support-v0_6",
+    feature = "support-v0_7",
+    feature = "support-v0_8",
+    feature = "support-v1_0"
+))]
+#[macro_use]
+mod signals;
+
+#[cfg(feature = "support-v0_6")]
+#[cfg_attr(docsrs, doc(cfg(feature = "support-v0_6")))]
+pub mod v0_6;
+#[cfg(feature = "support-v0_7")]
+#[cfg_attr(docsrs, doc(cfg(feature = "support-v0_7")))]
+pub mod v0_7;
+#[cfg(feature = "support-v0_8")]
+#[cfg_attr(docsrs, doc(cfg(feature = "support-v0_8")))]
+pub mod v0_8;
+#[cfg(feature = "support-v1_0")]
+#[cfg_attr(docsrs, doc(cfg(feature = "support-v1_0")))]
+pub mod v1_0;

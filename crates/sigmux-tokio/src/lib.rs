@@ -1,1 +1,253 @@
-//! Placeholder: being written.
+//! Unix signals as an asynchronous stream for the [tokio](https://docs.rs/tokio) runtime.
+//!
+//! # The problem
+//!
+//! A tokio program wants to `await` signals beside its other work: reload on `SIGHUP`, shut
+//! down on `SIGTERM`. A signal handler cannot wake a task by itself (it may not lock or
+//! allocate), and `tokio::signal` registers a signal only when its future is first polled, so a
+//! signal sent right after start-up can hit the default action and kill the process.
+//!
+//! # Anatomy
+//!
+//! [`SignalsInfo`] (usually through its alias [`Signals`]) owns a Unix socket pair. The signals
+//! are registered with the operating system before [`Signals::new`] returns. The handler,
+//! installed through [`sigmux::iterator::backend`], marks the signal in a per-signal slot and
+//! sends one byte into the socket; the read end sits in the tokio reactor, which wakes the one
+//! task waiting on the stream. That task then empties the socket without blocking and takes the
+//! marked signals. One readiness event per wake-up, no extra task, no allocation.
+//!
+//! The stream ends (yields `None`) once [`Handle::close`] was called on its handle. An I/O
+//! error of the reactor also ends it, and [`SignalsInfo::take_error`] tells what happened;
+//! polling never panics.
+//!
+//! A `Signals` may be created outside a runtime: its signals are registered at once, and its
+//! socket joins the reactor of the runtime that first polls it.
+//!
+//! # Example
+//!
+//! ```
+//! use sigmux::consts::signal::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
+//! use sigmux_tokio::Signals;
+//!
+//! async fn handle_signals(mut signals: Signals) {
+//!     while let Some(signal) = signals.recv().await {
+//!         match signal {
+//!             SIGHUP => { /* reload the configuration, reopen the log */ }
+//!             SIGTERM | SIGINT | SIGQUIT => { /* start a graceful shutdown */ }
+//!             _ => unreachable!(),
+//!         }
+//!     }
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> std::io::Result<()> {
+//!     let signals = Signals::new([SIGHUP, SIGTERM, SIGINT, SIGQUIT])?;
+//!     let handle = signals.handle();
+//!     let signals_task = tokio::spawn(handle_signals(signals));
+//!
+//!     // ... the program's real work ...
+//!
+//!     // Ends the stream, and so the task.
+//!     handle.close();
+//!     signals_task.await?;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! With the `futures-v0_3` feature, [`SignalsInfo`] is also a `futures_core::Stream` (and a
+//! `FusedStream`), so `StreamExt` and `select!` work on it:
+//!
+//! ```
+//! # #[cfg(feature = "futures-v0_3")]
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> std::io::Result<()> {
+//! use futures::stream::StreamExt;
+//! use sigmux::consts::signal::SIGUSR1;
+//! use sigmux_tokio::Signals;
+//!
+//! let mut signals = Signals::new([SIGUSR1])?;
+//! sigmux::low_level::raise(SIGUSR1)?;
+//! assert_eq!(signals.next().await, Some(SIGUSR1));
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "futures-v0_3"))]
+//! # fn main() {}
+//! ```
+//!
+//! # Limitations
+//!
+//! * Signals of one kind that arrive close together are coalesced, and one batch is reported
+//!   in ascending numeric order rather than arrival order.
+//! * The signals are registered for the whole process; other handlers of the same signal keep
+//!   running.
+//! * One stream is meant to be polled by one task at a time; for several consumers, create
+//!   several `Signals` (each gets every signal).
+//!
+//! # Portability
+//!
+//! Unix only, as the crate it replaces: the wake-up channel is a Unix domain socket pair.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![doc(test(attr(deny(warnings))))]
+#![warn(unreachable_pub)]
+#![forbid(unsafe_code)]
+
+mod read_end;
+
+use std::borrow::Borrow;
+use std::fmt;
+use std::future::poll_fn;
+use std::io::{Error, ErrorKind};
+use std::os::unix::net::UnixStream as StdStream;
+use std::task::{Context, Poll};
+
+use libc::c_int;
+use sigmux::iterator::backend::{OwningSignalIterator, PollResult, SignalDelivery};
+use sigmux::iterator::exfiltrator::{Exfiltrator, SignalOnly};
+
+pub use sigmux::iterator::backend::Handle;
+
+use read_end::ReadEnd;
+
+/// An asynchronous stream of arriving signals, with what the exfiltrator `E` extracts from
+/// each.
+///
+/// Signals of one kind that arrive in quick succession may be merged into one item; the items
+/// of one batch come in ascending signal-number order. Dropping the value unregisters its
+/// signals.
+pub struct SignalsInfo<E: Exfiltrator = SignalOnly> {
+    inner: OwningSignalIterator<ReadEnd, E>,
+    /// Kept so the closed flag is one load away on every poll.
+    handle: Handle,
+    /// Set once the stream has yielded `None`; it never yields anything again.
+    ended: bool,
+    /// The error that ended the stream, if one did.
+    error: Option<Error>,
+}
+
+/// [`SignalsInfo`] that yields just the signal numbers; what most programs want.
+pub type Signals = SignalsInfo<SignalOnly>;
+
+impl<E: Exfiltrator> SignalsInfo<E> {
+    /// Creates a stream of `signals`, with a default-constructed exfiltrator.
+    ///
+    /// Every signal is registered before this returns (no signal is lost between here and the
+    /// first poll). The errors are those of [`Handle::add_signal`]; on error nothing stays
+    /// registered. Unlike `signal-hook-tokio`, this does not panic outside a runtime.
+    pub fn new<I, S>(signals: I) -> Result<Self, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: Borrow<c_int>,
+        E: Default,
+    {
+        Self::with_exfiltrator(signals, E::default())
+    }
+
+    /// Creates a stream of `signals`, taking information out of the signal handler with
+    /// `exfiltrator`.
+    ///
+    /// See [`new`](SignalsInfo::new).
+    pub fn with_exfiltrator<I, S>(signals: I, exfiltrator: E) -> Result<Self, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: Borrow<c_int>,
+    {
+        // Non-blocking both ways: the handler never waits on a full socket and the drain stops
+        // when the socket is empty.
+        let (read, write) = StdStream::pair()?;
+        read.set_nonblocking(true)?;
+        write.set_nonblocking(true)?;
+        let delivery = SignalDelivery::with_pipe(ReadEnd::new(read)?, write, exfiltrator, signals)?;
+        let inner = OwningSignalIterator::new(delivery);
+        let handle = inner.handle();
+        Ok(Self {
+            inner,
+            handle,
+            ended: false,
+            error: None,
+        })
+    }
+
+    /// A cloneable handle to add signals to this stream from anywhere, or to close it.
+    ///
+    /// After [`Handle::close`] the stream yields `None` (waking a task waiting on it).
+    pub fn handle(&self) -> Handle {
+        self.handle.clone()
+    }
+
+    /// Polls for the next signal: `Ready(Some(_))` with one, `Ready(None)` once the stream has
+    /// ended, `Pending` (with `cx` registered for a wake-up) otherwise.
+    ///
+    /// This is what the `Stream` implementation calls; it is available without the
+    /// `futures-v0_3` feature. An addition to the `signal-hook-tokio` interface.
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<E::Output>> {
+        if self.ended {
+            return Poll::Ready(None);
+        }
+        loop {
+            match self
+                .inner
+                .poll_signal(&mut |read| read.poll_has_signals(cx))
+            {
+                PollResult::Signal(signal) => return Poll::Ready(Some(signal)),
+                PollResult::Closed => break,
+                // The backend answers `Pending` without consulting the socket when `close`
+                // lands during the poll; then no wake-up is registered, so end here instead.
+                PollResult::Pending if self.handle.is_closed() => break,
+                PollResult::Pending => return Poll::Pending,
+                PollResult::Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                PollResult::Err(e) => {
+                    self.error = Some(e);
+                    break;
+                }
+            }
+        }
+        self.ended = true;
+        Poll::Ready(None)
+    }
+
+    /// Waits for the next signal; `None` once the stream has ended (after [`Handle::close`] or
+    /// an I/O error, see [`take_error`](SignalsInfo::take_error)).
+    ///
+    /// Cancel-safe: dropping the future loses no signal. Available without the `futures-v0_3`
+    /// feature. An addition to the `signal-hook-tokio` interface.
+    pub async fn recv(&mut self) -> Option<E::Output> {
+        poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// The I/O error that ended the stream, if one did (taken out, so a second call returns
+    /// `None`).
+    ///
+    /// Where `signal-hook-tokio` panics on such an error, this stream ends and keeps the error
+    /// here. An addition to the `signal-hook-tokio` interface.
+    pub fn take_error(&mut self) -> Option<Error> {
+        self.error.take()
+    }
+}
+
+impl<E: Exfiltrator> fmt::Debug for SignalsInfo<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SignalsInfo")
+            .field("handle", &self.handle)
+            .field("ended", &self.ended)
+            .field("error", &self.error)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(feature = "futures-v0_3")]
+#[cfg_attr(docsrs, doc(cfg(feature = "futures-v0_3")))]
+impl<E: Exfiltrator> futures_core_0_3::Stream for SignalsInfo<E> {
+    type Item = E::Output;
+
+    fn poll_next(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<E::Output>> {
+        self.get_mut().poll_recv(cx)
+    }
+}
+
+#[cfg(feature = "futures-v0_3")]
+#[cfg_attr(docsrs, doc(cfg(feature = "futures-v0_3")))]
+impl<E: Exfiltrator> futures_core_0_3::FusedStream for SignalsInfo<E> {
+    fn is_terminated(&self) -> bool {
+        self.ended
+    }
+}

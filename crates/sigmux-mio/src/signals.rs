@@ -1,0 +1,134 @@
+//! The part shared by every mio version: the `SignalsInfo` type over a version's socket type.
+//!
+//! Each version module defines `Pipe` (its Unix socket type) and
+//! `fn read_end(std::os::unix::net::UnixStream) -> io::Result<Pipe>`, then expands
+//! [`signals_over_pipe!`] and adds the version's event-source trait.
+
+/// Defines `SignalsInfo`, `Signals`, and re-exports `Handle` and `Pending`, over the `Pipe` type
+/// and `read_end` function of the calling module.
+macro_rules! signals_over_pipe {
+    () => {
+        use std::borrow::Borrow;
+        use std::io::Error;
+        use std::os::unix::net::UnixStream as StdStream;
+
+        use libc::c_int;
+        use sigmux::iterator::backend::SignalDelivery;
+        use sigmux::iterator::exfiltrator::{Exfiltrator, SignalOnly};
+
+        pub use sigmux::iterator::backend::{Handle, Pending};
+
+        /// Signals (with the information its exfiltrator extracts) as a mio event source.
+        ///
+        /// Register it with a poll for readability; when it is reported readable, call
+        /// [`pending`](SignalsInfo::pending) to take the signals that arrived. The signals are
+        /// registered with the operating system when the value is created, so none that arrives
+        /// before the first poll is lost.
+        ///
+        /// Dropping the value unregisters its signals.
+        #[derive(Debug)]
+        pub struct SignalsInfo<E: Exfiltrator = SignalOnly>(SignalDelivery<Pipe, E>);
+
+        /// [`SignalsInfo`] that reports just the signal numbers; what most programs want.
+        pub type Signals = SignalsInfo<SignalOnly>;
+
+        impl<E: Exfiltrator> SignalsInfo<E> {
+            /// Creates an instance watching `signals`, with a default-constructed exfiltrator.
+            ///
+            /// Every signal is registered before this returns. The errors are those of
+            /// [`Handle::add_signal`]; on error nothing stays registered.
+            pub fn new<I, S>(signals: I) -> Result<Self, Error>
+            where
+                I: IntoIterator<Item = S>,
+                S: Borrow<c_int>,
+                E: Default,
+            {
+                Self::with_exfiltrator(signals, E::default())
+            }
+
+            /// Creates an instance watching `signals`, taking information out of the signal
+            /// handler with `exfiltrator`.
+            ///
+            /// Every signal is registered before this returns. The errors are those of
+            /// [`Handle::add_signal`]; on error nothing stays registered.
+            pub fn with_exfiltrator<I, S>(signals: I, exfiltrator: E) -> Result<Self, Error>
+            where
+                I: IntoIterator<Item = S>,
+                S: Borrow<c_int>,
+            {
+                // Both ends are non-blocking: the handler must never wait on a full socket, and
+                // the drain in `pending` must stop when the socket is empty.
+                let (read, write) = StdStream::pair()?;
+                read.set_nonblocking(true)?;
+                write.set_nonblocking(true)?;
+                let delivery =
+                    SignalDelivery::with_pipe(read_end(read)?, write, exfiltrator, signals)?;
+                Ok(Self(delivery))
+            }
+
+            /// Adds `signal` to the set this instance watches; a signal already in the set is
+            /// left as it is.
+            ///
+            /// The errors are those of [`Handle::add_signal`].
+            pub fn add_signal(&self, signal: c_int) -> Result<(), Error> {
+                self.0.handle().add_signal(signal)
+            }
+
+            /// Takes the signals that arrived since the previous call, without blocking.
+            ///
+            /// Each signal number (with its exfiltrated information) is reported at most once
+            /// per call, however often it arrived; the order is ascending by signal number, not
+            /// by arrival. The result may be empty, for example after a wake-up whose signals an
+            /// earlier call already took. Call it when the poll reports this source readable.
+            pub fn pending(&mut self) -> Pending<E> {
+                self.0.pending()
+            }
+
+            /// A cloneable handle to add signals to this instance from anywhere, or to close it.
+            ///
+            /// Closing makes the source readable (so a waiting poll wakes up) and
+            /// [`is_closed`](SignalsInfo::is_closed) true. This is an addition to the
+            /// `signal-hook-mio` interface.
+            pub fn handle(&self) -> Handle {
+                self.0.handle()
+            }
+
+            /// Whether [`Handle::close`] was called on a handle of this instance.
+            ///
+            /// This is an addition to the `signal-hook-mio` interface.
+            pub fn is_closed(&self) -> bool {
+                self.0.handle().is_closed()
+            }
+        }
+    };
+}
+
+/// Implements mio's (0.7 and later) `event::Source` for `SignalsInfo` of every exfiltrator by
+/// delegating to the read end of its socket. Expects `mio` to name the version's crate.
+macro_rules! source_for_signals {
+    () => {
+        impl<E: Exfiltrator> mio::event::Source for SignalsInfo<E> {
+            fn register(
+                &mut self,
+                registry: &mio::Registry,
+                token: mio::Token,
+                interests: mio::Interest,
+            ) -> Result<(), Error> {
+                self.0.get_read_mut().register(registry, token, interests)
+            }
+
+            fn reregister(
+                &mut self,
+                registry: &mio::Registry,
+                token: mio::Token,
+                interests: mio::Interest,
+            ) -> Result<(), Error> {
+                self.0.get_read_mut().reregister(registry, token, interests)
+            }
+
+            fn deregister(&mut self, registry: &mio::Registry) -> Result<(), Error> {
+                self.0.get_read_mut().deregister(registry)
+            }
+        }
+    };
+}

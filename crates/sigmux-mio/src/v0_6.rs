@@ -1,0 +1,86 @@
+//! Signals as an event source for mio 0.6.
+//!
+//! [`Signals`] implements [`Evented`](mio_0_6::Evented): register it with a
+//! [`Poll`](mio_0_6::Poll) for readability and call [`pending`](SignalsInfo::pending) when its
+//! token comes up. The socket comes from the `mio-uds` crate, as mio 0.6 has none of its own.
+//!
+//! # Example
+//!
+//! ```
+//! use std::io::ErrorKind;
+//!
+//! use mio_0_6 as mio;
+//! use mio::{Events, Poll, PollOpt, Ready, Token};
+//! use sigmux::consts::signal::{SIGTERM, SIGUSR1};
+//! use sigmux_mio::v0_6::Signals;
+//!
+//! const SIGNALS: Token = Token(0);
+//!
+//! fn main() -> std::io::Result<()> {
+//!     let poll = Poll::new()?;
+//!     let mut signals = Signals::new([SIGTERM, SIGUSR1])?;
+//!     poll.register(&signals, SIGNALS, Ready::readable(), PollOpt::level())?;
+//!
+//!     // Stand-in for a user sending SIGUSR1 to this process.
+//!     sigmux::low_level::raise(SIGUSR1)?;
+//!
+//!     let mut events = Events::with_capacity(16);
+//!     loop {
+//!         match poll.poll(&mut events, None) {
+//!             Ok(_) => {}
+//!             // A signal landing during the wait interrupts it; just wait again.
+//!             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+//!             Err(e) => return Err(e),
+//!         }
+//!         for event in events.iter() {
+//!             if event.token() == SIGNALS {
+//!                 for signal in signals.pending() {
+//!                     match signal {
+//!                         SIGUSR1 => println!("SIGUSR1: reopening the log"),
+//!                         SIGTERM => return Ok(()),
+//!                         _ => unreachable!(),
+//!                     }
+//!                 }
+//!                 # return Ok(());
+//!             }
+//!         }
+//!     }
+//! }
+//! ```
+
+use mio_0_6 as mio;
+
+/// The read end of the wake-up socket, as mio 0.6 sees it.
+type Pipe = mio_uds::UnixStream;
+
+fn read_end(stream: StdStream) -> Result<Pipe, Error> {
+    Pipe::from_stream(stream)
+}
+
+signals_over_pipe!();
+
+impl<E: Exfiltrator> mio::Evented for SignalsInfo<E> {
+    fn register(
+        &self,
+        poll: &mio::Poll,
+        token: mio::Token,
+        interest: mio::Ready,
+        opts: mio::PollOpt,
+    ) -> Result<(), Error> {
+        self.0.get_read().register(poll, token, interest, opts)
+    }
+
+    fn reregister(
+        &self,
+        poll: &mio::Poll,
+        token: mio::Token,
+        interest: mio::Ready,
+        opts: mio::PollOpt,
+    ) -> Result<(), Error> {
+        self.0.get_read().reregister(poll, token, interest, opts)
+    }
+
+    fn deregister(&self, poll: &mio::Poll) -> Result<(), Error> {
+        self.0.get_read().deregister(poll)
+    }
+}

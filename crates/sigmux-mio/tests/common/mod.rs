@@ -1,0 +1,182 @@
+//! Scenarios shared by the mio 0.7, 0.8 and 1.x test files. Each file binds `mio` to its mio
+//! version and `adapter` to the matching module, then expands `mio_scenarios!()`.
+//!
+//! Every scenario takes the process-wide test lock: they all use SIGUSR1/SIGUSR2.
+
+/// Expands the scenarios into test functions of the calling file.
+macro_rules! mio_scenarios {
+    () => {
+        use std::io::ErrorKind;
+        use std::sync::mpsc;
+        use std::thread;
+        use std::time::{Duration, Instant};
+
+        use libc::c_int;
+        use mio::{Events, Interest, Poll, Token};
+        use sigmux::consts::{SIGUSR1, SIGUSR2};
+        use sigmux::low_level::raise;
+
+        const TOKEN: Token = Token(7);
+        const PATIENCE: Duration = Duration::from_secs(10);
+
+        fn registered<E>(signals: &mut adapter::SignalsInfo<E>) -> Poll
+        where
+            E: sigmux::iterator::exfiltrator::Exfiltrator,
+        {
+            let poll = Poll::new().unwrap();
+            poll.registry()
+                .register(signals, TOKEN, Interest::READABLE)
+                .unwrap();
+            poll
+        }
+
+        /// Polls without waiting; whether our token was reported.
+        fn ready_now(poll: &mut Poll, events: &mut Events) -> bool {
+            loop {
+                match poll.poll(events, Some(Duration::ZERO)) {
+                    Ok(()) => return events.iter().any(|e| e.token() == TOKEN),
+                    Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                    Err(e) => panic!("poll failed: {}", e),
+                }
+            }
+        }
+
+        /// Waits (up to an absolute deadline) until our token is reported readable.
+        fn wait_ready(poll: &mut Poll, events: &mut Events) {
+            let deadline = Instant::now() + PATIENCE;
+            loop {
+                let left = deadline.saturating_duration_since(Instant::now());
+                assert!(!left.is_zero(), "no readiness within {:?}", PATIENCE);
+                match poll.poll(events, Some(left)) {
+                    Ok(()) => {
+                        if let Some(event) = events.iter().find(|e| e.token() == TOKEN) {
+                            assert!(event.is_readable());
+                            return;
+                        }
+                    }
+                    Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                    Err(e) => panic!("poll failed: {}", e),
+                }
+            }
+        }
+
+        #[test]
+        fn not_ready_before_a_signal_ready_after() {
+            let _lock = sigmux_testkit::lock();
+            let mut signals = adapter::Signals::new([SIGUSR1]).unwrap();
+            let mut poll = registered(&mut signals);
+            let mut events = Events::with_capacity(8);
+
+            assert!(!ready_now(&mut poll, &mut events));
+            assert_eq!(signals.pending().count(), 0);
+
+            raise(SIGUSR1).unwrap();
+            wait_ready(&mut poll, &mut events);
+            assert_eq!(signals.pending().collect::<Vec<_>>(), [SIGUSR1]);
+
+            // Taking the signals empties the socket: no readiness is left behind.
+            assert!(!ready_now(&mut poll, &mut events));
+            assert_eq!(signals.pending().count(), 0);
+        }
+
+        #[test]
+        fn several_signals_in_one_batch() {
+            let _lock = sigmux_testkit::lock();
+            let mut signals = adapter::Signals::new([SIGUSR1, SIGUSR2]).unwrap();
+            let mut poll = registered(&mut signals);
+            let mut events = Events::with_capacity(8);
+
+            for _ in 0..3 {
+                raise(SIGUSR2).unwrap();
+                raise(SIGUSR1).unwrap();
+            }
+            wait_ready(&mut poll, &mut events);
+            let batch: Vec<c_int> = signals.pending().collect();
+            assert_eq!(batch, [SIGUSR1, SIGUSR2], "coalesced, in numeric order");
+            assert!(!ready_now(&mut poll, &mut events));
+        }
+
+        #[test]
+        fn signals_from_another_thread_wake_the_poll() {
+            let _lock = sigmux_testkit::lock();
+            let mut signals = adapter::Signals::new([SIGUSR1]).unwrap();
+            let mut poll = registered(&mut signals);
+            let mut events = Events::with_capacity(8);
+
+            let (go, go_rx) = mpsc::channel::<()>();
+            let raiser = thread::spawn(move || {
+                // One signal per request; the main thread asks right before it waits.
+                for () in go_rx {
+                    raise(SIGUSR1).unwrap();
+                }
+            });
+            for _ in 0..20 {
+                assert!(!ready_now(&mut poll, &mut events));
+                go.send(()).unwrap();
+                wait_ready(&mut poll, &mut events);
+                assert_eq!(signals.pending().collect::<Vec<_>>(), [SIGUSR1]);
+            }
+            drop(go);
+            raiser.join().unwrap();
+        }
+
+        #[test]
+        fn close_wakes_the_poll_and_is_visible() {
+            let _lock = sigmux_testkit::lock();
+            let mut signals = adapter::Signals::new([SIGUSR1]).unwrap();
+            let mut poll = registered(&mut signals);
+            let mut events = Events::with_capacity(8);
+            let handle = signals.handle();
+            assert!(!signals.is_closed());
+
+            let closer = thread::spawn(move || handle.close());
+            wait_ready(&mut poll, &mut events);
+            closer.join().unwrap();
+            assert!(signals.is_closed());
+            assert_eq!(signals.pending().count(), 0);
+        }
+
+        #[test]
+        fn handle_adds_a_signal_from_another_thread() {
+            let _lock = sigmux_testkit::lock();
+            let mut signals = adapter::Signals::new([SIGUSR1]).unwrap();
+            let mut poll = registered(&mut signals);
+            let mut events = Events::with_capacity(8);
+
+            let handle = signals.handle();
+            thread::spawn(move || handle.add_signal(SIGUSR2))
+                .join()
+                .unwrap()
+                .unwrap();
+            signals.add_signal(SIGUSR2).unwrap(); // already there: no change
+            raise(SIGUSR2).unwrap();
+            wait_ready(&mut poll, &mut events);
+            assert_eq!(signals.pending().collect::<Vec<_>>(), [SIGUSR2]);
+        }
+
+        #[test]
+        fn any_exfiltrator_is_an_event_source() {
+            use sigmux::iterator::exfiltrator::WithRawSiginfo;
+
+            let _lock = sigmux_testkit::lock();
+            let mut signals = adapter::SignalsInfo::<WithRawSiginfo>::new([SIGUSR1]).unwrap();
+            let mut poll = registered(&mut signals);
+            let mut events = Events::with_capacity(8);
+
+            raise(SIGUSR1).unwrap();
+            wait_ready(&mut poll, &mut events);
+            let infos: Vec<libc::siginfo_t> = signals.pending().collect();
+            assert_eq!(infos.len(), 1);
+            assert_eq!(infos[0].si_signo, SIGUSR1);
+
+            poll.registry().deregister(&mut signals).unwrap();
+            raise(SIGUSR1).unwrap();
+            assert!(!ready_now(&mut poll, &mut events));
+            assert_eq!(
+                signals.pending().count(),
+                1,
+                "still recorded, just not polled"
+            );
+        }
+    };
+}

@@ -1,0 +1,257 @@
+//! The tokio stream: readiness, batching, cross-thread wake-ups, close, eager registration and
+//! errors. Every scenario uses SIGUSR1/SIGUSR2 and so takes the process-wide test lock.
+
+use std::future::Future;
+use std::sync::mpsc;
+use std::task::{Context, Poll};
+use std::thread;
+use std::time::Duration;
+
+use sigmux::consts::{SIGUSR1, SIGUSR2};
+use sigmux::low_level::raise;
+use sigmux_tokio::{Signals, SignalsInfo};
+use tokio::runtime::{Builder, Runtime};
+use tokio::time::timeout;
+
+const PATIENCE: Duration = Duration::from_secs(10);
+
+fn current_thread() -> Runtime {
+    Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+fn multi_thread() -> Runtime {
+    Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Polls the stream exactly once.
+async fn poll_once(signals: &mut Signals) -> Poll<Option<i32>> {
+    std::future::poll_fn(|cx: &mut Context<'_>| Poll::Ready(signals.poll_recv(cx))).await
+}
+
+/// Lets the runtime run its reactor a few times.
+async fn let_reactor_run() {
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+}
+
+async fn next_within_patience(signals: &mut Signals) -> Option<i32> {
+    timeout(PATIENCE, signals.recv())
+        .await
+        .expect("no signal within the patience")
+}
+
+#[test]
+fn not_ready_before_a_signal_ready_after() {
+    let _lock = sigmux_testkit::lock();
+    current_thread().block_on(async {
+        let mut signals = Signals::new([SIGUSR1]).unwrap();
+        assert!(poll_once(&mut signals).await.is_pending());
+        let_reactor_run().await;
+        assert!(poll_once(&mut signals).await.is_pending());
+
+        raise(SIGUSR1).unwrap();
+        assert_eq!(next_within_patience(&mut signals).await, Some(SIGUSR1));
+
+        let_reactor_run().await;
+        assert!(poll_once(&mut signals).await.is_pending());
+    });
+}
+
+#[test]
+fn several_signals_in_one_batch() {
+    let _lock = sigmux_testkit::lock();
+    current_thread().block_on(async {
+        let mut signals = Signals::new([SIGUSR1, SIGUSR2]).unwrap();
+        for _ in 0..3 {
+            raise(SIGUSR2).unwrap();
+            raise(SIGUSR1).unwrap();
+        }
+        // Coalesced per kind, in numeric order.
+        assert_eq!(next_within_patience(&mut signals).await, Some(SIGUSR1));
+        assert_eq!(next_within_patience(&mut signals).await, Some(SIGUSR2));
+        let_reactor_run().await;
+        assert!(poll_once(&mut signals).await.is_pending());
+    });
+}
+
+fn signals_from_another_thread(rt: Runtime) {
+    let (go, go_rx) = mpsc::channel::<()>();
+    let raiser = thread::spawn(move || {
+        for () in go_rx {
+            raise(SIGUSR1).unwrap();
+        }
+    });
+    rt.block_on(async {
+        let mut signals = Signals::new([SIGUSR1]).unwrap();
+        for _ in 0..20 {
+            assert!(poll_once(&mut signals).await.is_pending());
+            go.send(()).unwrap();
+            assert_eq!(next_within_patience(&mut signals).await, Some(SIGUSR1));
+        }
+    });
+    drop(go);
+    raiser.join().unwrap();
+}
+
+#[test]
+fn signals_from_another_thread_wake_a_current_thread_runtime() {
+    let _lock = sigmux_testkit::lock();
+    signals_from_another_thread(current_thread());
+}
+
+#[test]
+fn signals_from_another_thread_wake_a_multi_thread_runtime() {
+    let _lock = sigmux_testkit::lock();
+    signals_from_another_thread(multi_thread());
+}
+
+#[test]
+fn a_waiting_task_completes_only_after_a_signal() {
+    let _lock = sigmux_testkit::lock();
+    multi_thread().block_on(async {
+        let mut signals = Signals::new([SIGUSR1]).unwrap();
+        let (started, started_rx) = tokio::sync::oneshot::channel();
+        let task = tokio::spawn(async move {
+            let _ = started.send(());
+            signals.recv().await
+        });
+        started_rx.await.unwrap();
+        let_reactor_run().await;
+        assert!(!task.is_finished());
+
+        raise(SIGUSR1).unwrap();
+        let got = timeout(PATIENCE, task).await.unwrap().unwrap();
+        assert_eq!(got, Some(SIGUSR1));
+    });
+}
+
+#[test]
+fn close_ends_the_stream_of_a_waiting_task() {
+    let _lock = sigmux_testkit::lock();
+    multi_thread().block_on(async {
+        let mut signals = Signals::new([SIGUSR1]).unwrap();
+        let handle = signals.handle();
+        let (started, started_rx) = tokio::sync::oneshot::channel();
+        let task = tokio::spawn(async move {
+            let _ = started.send(());
+            let first = signals.recv().await;
+            (first, signals.recv().await, signals.take_error().is_none())
+        });
+        started_rx.await.unwrap();
+        thread::spawn(move || handle.close()).join().unwrap();
+        let (first, second, no_error) = timeout(PATIENCE, task).await.unwrap().unwrap();
+        assert_eq!(first, None);
+        assert_eq!(second, None, "stays ended");
+        assert!(no_error);
+    });
+}
+
+#[test]
+fn close_before_the_first_poll_ends_the_stream() {
+    let _lock = sigmux_testkit::lock();
+    current_thread().block_on(async {
+        let mut signals = Signals::new([SIGUSR1]).unwrap();
+        signals.handle().close();
+        raise(SIGUSR1).unwrap();
+        assert_eq!(poll_once(&mut signals).await, Poll::Ready(None));
+    });
+}
+
+#[test]
+fn made_outside_a_runtime_registers_at_once() {
+    let _lock = sigmux_testkit::lock();
+    // SIGUSR1's default action would end this test process if the registration were lazy.
+    let mut signals = Signals::new([SIGUSR1]).unwrap();
+    raise(SIGUSR1).unwrap();
+    current_thread().block_on(async {
+        assert_eq!(next_within_patience(&mut signals).await, Some(SIGUSR1));
+    });
+}
+
+#[test]
+fn polled_outside_a_runtime_ends_with_an_error() {
+    let _lock = sigmux_testkit::lock();
+    let mut signals = Signals::new([SIGUSR1]).unwrap();
+    let waker = futures::task::noop_waker();
+    let mut cx = Context::from_waker(&waker);
+    assert_eq!(signals.poll_recv(&mut cx), Poll::Ready(None));
+    assert!(signals.take_error().is_some());
+    assert!(signals.take_error().is_none());
+}
+
+#[test]
+fn a_dead_reactor_ends_the_stream_with_an_error() {
+    let _lock = sigmux_testkit::lock();
+    let first = current_thread();
+    let mut signals = first.block_on(async { Signals::new([SIGUSR1]).unwrap() });
+    drop(first);
+    current_thread().block_on(async {
+        assert_eq!(timeout(PATIENCE, signals.recv()).await.unwrap(), None);
+    });
+    let error = signals.take_error().expect("the reason is kept");
+    assert!(!error.to_string().is_empty());
+}
+
+#[test]
+fn any_exfiltrator_streams() {
+    use sigmux::iterator::exfiltrator::WithRawSiginfo;
+
+    let _lock = sigmux_testkit::lock();
+    current_thread().block_on(async {
+        let mut signals = SignalsInfo::<WithRawSiginfo>::new([SIGUSR2]).unwrap();
+        raise(SIGUSR2).unwrap();
+        let info = timeout(PATIENCE, signals.recv()).await.unwrap().unwrap();
+        assert_eq!(info.si_signo, SIGUSR2);
+    });
+}
+
+#[test]
+fn handle_adds_signals_from_another_thread() {
+    let _lock = sigmux_testkit::lock();
+    current_thread().block_on(async {
+        let mut signals = Signals::new([SIGUSR1]).unwrap();
+        let handle = signals.handle();
+        thread::spawn(move || handle.add_signal(SIGUSR2))
+            .join()
+            .unwrap()
+            .unwrap();
+        raise(SIGUSR2).unwrap();
+        assert_eq!(next_within_patience(&mut signals).await, Some(SIGUSR2));
+    });
+}
+
+#[cfg(feature = "futures-v0_3")]
+#[test]
+fn a_fused_stream_for_futures() {
+    use futures::stream::{FusedStream, StreamExt};
+
+    let _lock = sigmux_testkit::lock();
+    current_thread().block_on(async {
+        let mut signals = Signals::new([SIGUSR1, SIGUSR2]).unwrap();
+        raise(SIGUSR2).unwrap();
+        raise(SIGUSR1).unwrap();
+        let two: Vec<i32> = timeout(PATIENCE, (&mut signals).take(2).collect())
+            .await
+            .unwrap();
+        assert_eq!(two, [SIGUSR1, SIGUSR2]);
+        assert!(!signals.is_terminated());
+        signals.handle().close();
+        assert_eq!(signals.next().await, None);
+        assert!(signals.is_terminated());
+    });
+}
+
+// Keeps the helper future types honest: the stream is Unpin and Send, as users rely on.
+#[allow(dead_code)]
+fn assert_traits() {
+    fn unpin_send<T: Unpin + Send + 'static>() {}
+    fn send_future<F: Future + Send>(_: F) {}
+    unpin_send::<Signals>();
+    let mut signals = Signals::new([SIGUSR1]).unwrap();
+    send_future(signals.recv());
+}
