@@ -6,6 +6,7 @@ use libc::c_int;
 #[cfg(unix)]
 use libc::siginfo_t;
 
+use crate::options::Options;
 use crate::{registry, sys};
 
 /// The id of a registered action, returned by the `register*` functions; pass it to
@@ -170,7 +171,15 @@ where
 /// removed already.
 ///
 /// When this returns, the action is not running on any thread and will not run again, and it
-/// has been dropped (so whatever it owned is released). The OS handler stays installed.
+/// has been dropped (so whatever it owned is released).
+///
+/// The OS handler stays installed, unless the signal was installed with
+/// [`Options::restore`] and this was its last action. Then the disposition sigmux replaced
+/// (another handler, `SIG_DFL`, or `SIG_IGN`) is put back, provided sigmux's handler is still
+/// the installed one (if another library installed over it, sigmux leaves that alone and keeps
+/// chaining). A signal delivered while this runs is either seen by the action or gets the
+/// restored disposition, never lost: the old disposition is put back *before* the action is
+/// unlinked.
 ///
 /// Must not be called from inside a signal handler (it takes a lock and waits for running
 /// handlers to finish).
@@ -215,4 +224,122 @@ fn checked(signal: c_int) -> Result<(), Error> {
 
 fn add(signal: c_int, action: Box<registry::Action>) -> Result<SigId, Error> {
     registry::add(signal, action).map(|(signal, action)| SigId { signal, action })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Beyond signal-hook-registry: non-panicking checked registration with options, and the
+// process-wide default options.
+
+/// The checks of the non-panicking functions: an `InvalidInput` error naming the signal for
+/// forbidden, non-positive, reserved or too large numbers.
+fn validate(signal: c_int) -> Result<(), Error> {
+    if FORBIDDEN.contains(&signal) {
+        return Err(registry::invalid(
+            signal,
+            "is forbidden (it cannot be handled, or handling it is unsound)",
+        ));
+    }
+    registry::index(signal).map(|_| ())
+}
+
+/// Registers `action` for `signal` like [`register`], but never panics, and with install
+/// [`Options`].
+///
+/// If this is the signal's first action, `options` (completed by the process-wide defaults,
+/// see [`set_default_options`]) decide how the handler is installed and what happens when the
+/// last action goes. If the signal is handled already, the options it has are kept, and an
+/// option asked for with a different value is an error.
+///
+/// # Safety
+///
+/// As for [`register`]: `action` must be async-signal-safe.
+///
+/// # Errors
+///
+/// * `InvalidInput`, naming the signal: a [`FORBIDDEN`] signal, a number ≤ 0, one the C
+///   library reserves, or one above the platform's maximum; or an option that conflicts with
+///   the signal's installed options.
+/// * `Unsupported`: an option the platform does not have (`onstack`, `nodefer` on Windows).
+/// * The OS's error if it refuses to install the handler.
+///
+/// ```
+/// # #[cfg(unix)] {
+/// use sigmux_registry::{try_register, unregister, Options};
+///
+/// // SAFETY: an empty action is async-signal-safe.
+/// let id = unsafe { try_register(libc::SIGUSR1, Options::new().onstack(true), || ()) }.unwrap();
+/// unregister(id);
+///
+/// // SAFETY: never installed.
+/// let err = unsafe { try_register(libc::SIGKILL, Options::new(), || ()) }.unwrap_err();
+/// assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+/// assert!(err.to_string().contains(&libc::SIGKILL.to_string()));
+/// # }
+/// ```
+pub unsafe fn try_register<F>(signal: c_int, options: Options, action: F) -> Result<SigId, Error>
+where
+    F: Fn() + Sync + Send + 'static,
+{
+    validate(signal)?;
+    registry::add_with(
+        signal,
+        options,
+        Box::new(move |_: &sys::siginfo_t| action()),
+    )
+    .map(|(signal, action)| SigId { signal, action })
+}
+
+/// Like [`try_register`], with the delivery's `siginfo_t` passed to `action` (as
+/// [`register_sigaction`]).
+///
+/// # Safety
+///
+/// As for [`register`]: `action` must be async-signal-safe.
+///
+/// # Errors
+///
+/// As for [`try_register`].
+#[cfg(unix)]
+pub unsafe fn try_register_sigaction<F>(
+    signal: c_int,
+    options: Options,
+    action: F,
+) -> Result<SigId, Error>
+where
+    F: Fn(&siginfo_t) + Sync + Send + 'static,
+{
+    validate(signal)?;
+    registry::add_with(signal, options, Box::new(action))
+        .map(|(signal, action)| SigId { signal, action })
+}
+
+/// Sets the process-wide default options: the values used, when a signal is first installed,
+/// for every option its first registration does not ask for. Options not asked for in
+/// `options` keep their current default. Signals installed already are not changed.
+///
+/// Applies to every registration, the compatible functions ([`register`] & co.) included:
+/// a program embedded in a Go or JVM host can make every library's handlers use the
+/// alternate stack with `set_default_options(Options::new().onstack(true))`.
+///
+/// # Errors
+///
+/// `Unsupported` for an option the platform does not have.
+///
+/// ```
+/// use sigmux_registry::{default_options, set_default_options, Options};
+///
+/// # #[cfg(unix)] {
+/// set_default_options(Options::new().onstack(true)).unwrap();
+/// assert_eq!(default_options().get_onstack(), Some(true));
+/// assert_eq!(default_options().get_restart(), Some(true)); // unchanged
+/// # set_default_options(Options::new().onstack(false)).unwrap();
+/// # }
+/// ```
+pub fn set_default_options(options: Options) -> Result<(), Error> {
+    registry::set_defaults(options)
+}
+
+/// The process-wide default options (every option decided).
+pub fn default_options() -> Options {
+    registry::defaults()
 }

@@ -42,6 +42,41 @@
 //! could still see them has left), so registration never blocks a handler and a handler
 //! never blocks registration for longer than the actions it is running.
 //!
+//! # Taking control of dispositions
+//!
+//! Beside the compatible API, this crate lets a program decide how signals are handled,
+//! without `unsafe` where no action is involved:
+//!
+//! * [`try_register`] / [`try_register_sigaction`]: the checked registration that returns an
+//!   `InvalidInput` error naming the signal instead of panicking, and takes [`Options`].
+//! * [`Options`]: `SA_ONSTACK` (required when the process hosts a Go runtime, a JVM or runs on
+//!   Android, where threads have small stacks and an alternate signal stack), `SA_RESTART` on
+//!   or off, `SA_NODEFER`; [`set_default_options`] sets them process-wide, for the
+//!   compatible functions too. A signal's options are settled when it is first installed;
+//!   asking for a different value later is an error, never a silent change.
+//! * [`Options::restore`]: when a signal's last action is removed, the disposition sigmux
+//!   replaced comes back — another handler, `SIG_DFL` or an inherited `SIG_IGN`. Like Go's
+//!   `signal.Stop`, no delivery is lost on the way: one that arrives while the last action is
+//!   removed is either seen by that action or handled by the restored disposition (the old
+//!   disposition is put back before the action is unlinked). If another library installed its
+//!   handler over sigmux's meanwhile, sigmux leaves it in place and keeps chaining.
+//! * [`Registration`]: an owned registration that unregisters on drop.
+//! * [`disposition`], [`ignore`], [`set_default`]: query any signal, and ignore or reset one
+//!   sigmux does not own (an error if it does: remove its actions, with `restore`, first).
+//! * [`ignored_at_start`] and [`Options::keep_ignored`]: a signal the parent ignored (as
+//!   `nohup` does for `SIGHUP`) can stay ignored; the action is registered but the handler is
+//!   installed only when a registration explicitly asks `keep_ignored(false)`.
+//!
+//! What cannot be restored: the previous handler's `sa_mask` and flags are restored exactly
+//! on Unix; on Windows only the handler address exists. A restore is skipped (and sigmux keeps
+//! its handler) if someone installed over sigmux; between sigmux's check and its `sigaction`
+//! another thread of a *different* library could still install — then sigmux puts that
+//! handler back at once, which is as close as the OS interface allows. A signal that is
+//! blocked and pending while the restore happens is delivered later to whatever disposition is
+//! current then. The `keep_ignored` check needs the disposition at process start, which is
+//! recorded before `main` on Linux, the BSDs, illumos and macOS; elsewhere it is recorded at
+//! the first use.
+//!
 //! # Why a separate crate
 //!
 //! Dispositions are process-wide. If two versions of the multiplexer were linked into one
@@ -96,7 +131,13 @@ mod primitive;
 #[cfg(not(sigmux_loom))]
 mod api;
 #[cfg(not(sigmux_loom))]
+mod disposition;
+#[cfg(not(sigmux_loom))]
+mod guard;
+#[cfg(not(sigmux_loom))]
 mod handler;
+#[cfg(not(sigmux_loom))]
+mod options;
 #[cfg(not(sigmux_loom))]
 mod registry;
 #[cfg(not(sigmux_loom))]
@@ -104,6 +145,12 @@ mod sys;
 
 #[cfg(not(sigmux_loom))]
 pub use crate::api::*;
+#[cfg(not(sigmux_loom))]
+pub use crate::disposition::{disposition, ignore, ignored_at_start, set_default, Disposition};
+#[cfg(not(sigmux_loom))]
+pub use crate::guard::Registration;
+#[cfg(not(sigmux_loom))]
+pub use crate::options::Options;
 
 /// Internals exposed only to the loom model (`--cfg sigmux_loom`). Not an API.
 #[cfg(sigmux_loom)]

@@ -24,8 +24,9 @@ use libc::c_int;
 
 use crate::chain::{self, Chain, Node};
 use crate::grace::Grace;
+use crate::options::{self, Options};
 use crate::primitive::{AtomicPtr, Ordering};
-use crate::sys::{self, siginfo_t, Disposition};
+use crate::sys::{self, siginfo_t, RawDisposition};
 
 /// An action as the registry stores it.
 pub(crate) type Action = chain::Action<siginfo_t>;
@@ -37,7 +38,7 @@ pub(crate) struct Slot {
     /// The disposition that was installed before ours, to chain to; null before the first
     /// install. Replaced only under the registry lock; an old one is freed after a grace
     /// period.
-    pub(crate) prev: AtomicPtr<Disposition>,
+    pub(crate) prev: AtomicPtr<RawDisposition>,
 }
 
 impl Slot {
@@ -78,6 +79,14 @@ unsafe impl Send for NodePtr {}
 struct SignalState {
     /// Whether our handler is installed for this signal.
     installed: bool,
+    /// The signal was ignored at start and a registration asked to keep it so: actions are
+    /// registered, the handler is not installed.
+    held_ignored: bool,
+    /// The options in force (every bit decided), while the signal is claimed (installed or
+    /// held ignored); `None` when sigmux has let go of it.
+    settled: Option<u8>,
+    /// The disposition our install replaced, to put back on `restore`.
+    replaced: Option<RawDisposition>,
     /// The live actions, by id, with their nodes.
     actions: BTreeMap<u64, NodePtr>,
 }
@@ -86,13 +95,23 @@ impl SignalState {
     const fn new() -> Self {
         SignalState {
             installed: false,
+            held_ignored: false,
+            settled: None,
+            replaced: None,
             actions: BTreeMap::new(),
         }
+    }
+
+    /// Whether sigmux owns the signal's disposition right now.
+    fn owned(&self) -> bool {
+        self.installed || self.held_ignored || !self.actions.is_empty()
     }
 }
 
 struct Registry {
     next_id: u64,
+    /// The process-wide default options (every bit decided).
+    defaults: u8,
     signals: [SignalState; sys::SLOTS],
 }
 
@@ -100,6 +119,7 @@ struct Registry {
 const EMPTY_STATE: SignalState = SignalState::new();
 static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     next_id: 1,
+    defaults: options::BUILTIN_DEFAULTS,
     signals: [EMPTY_STATE; sys::SLOTS],
 });
 
@@ -137,7 +157,7 @@ pub(crate) fn index(signal: c_int) -> Result<usize, Error> {
 
 /// Publishes `d` as the disposition to chain to; returns the one it replaced (to be freed
 /// after a grace period by the caller).
-fn publish_prev(slot: &Slot, d: Disposition) -> *mut Disposition {
+fn publish_prev(slot: &Slot, d: RawDisposition) -> *mut RawDisposition {
     let new = Box::into_raw(Box::new(d));
     slot.prev.swap(new, Ordering::AcqRel)
 }
@@ -148,23 +168,23 @@ fn publish_prev(slot: &Slot, d: Disposition) -> *mut Disposition {
 ///
 /// `p` is null or came from `publish_prev` and is no longer published, and a grace period
 /// has passed since it was replaced.
-unsafe fn free_prev(p: *mut Disposition) {
+unsafe fn free_prev(p: *mut RawDisposition) {
     if !p.is_null() {
         // SAFETY: caller contract.
         drop(unsafe { Box::from_raw(p) });
     }
 }
 
-/// Installs our handler for `signal`, keeping every delivery covered: the current
-/// disposition is published for chaining *before* our handler can run, so a signal arriving
-/// during the install reaches it.
-fn install(signal: c_int, slot: &Slot) -> Result<(), Error> {
+/// Installs our handler for `signal` with `flags`, keeping every delivery covered: the
+/// current disposition is published for chaining *before* our handler can run, so a signal
+/// arriving during the install reaches it. Returns the disposition replaced.
+fn install(signal: c_int, slot: &Slot, flags: c_int) -> Result<RawDisposition, Error> {
     let before = sys::query(signal)?;
     let stale = publish_prev(slot, before);
     // SAFETY: we hold the registry lock (caller), and `before` is published.
-    let replaced = unsafe { sys::install(signal, sys::DEFAULT_FLAGS) };
-    let retired = match replaced {
-        Ok(actual) if actual.same_as(&before) => stale,
+    let replaced = unsafe { sys::install(signal, flags) };
+    let (retired, actual) = match replaced {
+        Ok(actual) if actual.same_as(&before) => (stale, actual),
         Ok(actual) => {
             // Someone outside sigmux changed the disposition between our two calls: chain
             // to what we actually replaced.
@@ -172,7 +192,7 @@ fn install(signal: c_int, slot: &Slot) -> Result<(), Error> {
             GRACE.synchronize();
             // SAFETY: unpublished, a grace period passed.
             unsafe { free_prev(first) };
-            stale
+            (stale, actual)
         }
         Err(e) => {
             let ours = slot.prev.swap(stale, Ordering::AcqRel);
@@ -187,24 +207,65 @@ fn install(signal: c_int, slot: &Slot) -> Result<(), Error> {
         // SAFETY: unpublished, a grace period passed.
         unsafe { free_prev(retired) };
     }
-    Ok(())
+    Ok(actual)
 }
 
-/// Adds `action` to `signal`, installing the handler if this is the signal's first action.
-/// No validation beyond what the OS does (the callers validate).
+/// The `sa_flags` for a full set of option values.
+fn flags_of(settled: u8) -> Result<c_int, Error> {
+    sys::install_flags(
+        settled & options::RESTART != 0,
+        settled & options::ONSTACK != 0,
+        settled & options::NODEFER != 0,
+    )
+}
+
+/// Adds `action` to `signal` with the compatible defaults (no options asked for).
 pub(crate) fn add(signal: c_int, action: Box<Action>) -> Result<(c_int, u64), Error> {
+    add_with(signal, Options::new(), action)
+}
+
+/// Adds `action` to `signal`. The first action claims the signal: settles its options (what
+/// `asked` says, the rest from the defaults) and installs the handler, unless the signal is
+/// kept ignored. Later ones check `asked` against the settled options.
+pub(crate) fn add_with(
+    signal: c_int,
+    asked: Options,
+    action: Box<Action>,
+) -> Result<(c_int, u64), Error> {
     let i = index(signal)?;
     let slot = slot(signal).ok_or_else(|| invalid(signal, "is not a valid signal number"))?;
     let node = Node::new(action);
     let mut reg = lock();
     let reg = &mut *reg;
+    let defaults = reg.defaults;
     let state = reg
         .signals
         .get_mut(i)
         .ok_or_else(|| invalid(signal, "is not a valid signal number"))?;
-    if !state.installed {
-        install(signal, slot)?;
-        state.installed = true;
+    match state.settled {
+        Some(settled) => {
+            asked.check_against(signal, settled & !options::KEEP_IGNORED)?;
+            if state.held_ignored && asked.refuses(options::KEEP_IGNORED) {
+                // An explicit override of a kept ignore: install now.
+                state.replaced = Some(install(signal, slot, flags_of(settled)?)?);
+                state.installed = true;
+                state.held_ignored = false;
+            }
+        }
+        None => {
+            let settled = asked.settle(defaults);
+            let flags = flags_of(settled)?;
+            let keep = settled & options::KEEP_IGNORED != 0
+                && sys::ignored_at_start(signal)
+                && sys::query(signal)?.is_ignore();
+            if keep {
+                state.held_ignored = true;
+            } else if !state.installed {
+                state.replaced = Some(install(signal, slot, flags)?);
+                state.installed = true;
+            }
+            state.settled = Some(settled);
+        }
     }
     let id = reg.next_id;
     reg.next_id += 1;
@@ -214,25 +275,89 @@ pub(crate) fn add(signal: c_int, action: Box<Action>) -> Result<(c_int, u64), Er
     Ok((signal, id))
 }
 
+/// Called with the lock held when `state`'s last action is about to be unlinked: lets go of
+/// the signal, restoring the replaced disposition if the options say so and our handler is
+/// still the installed one. Returns a published `prev` to free after the grace period.
+///
+/// Restoring happens *before* the last action is unlinked: until the `sigaction` that puts
+/// the old disposition back, deliveries run our handler, which still runs the action; after
+/// it, they get the restored disposition. No delivery falls in between.
+fn release(signal: c_int, slot: &Slot, state: &mut SignalState) -> *mut RawDisposition {
+    let settled = state.settled.take().unwrap_or(0);
+    state.held_ignored = false;
+    if !state.installed || settled & options::RESTORE == 0 {
+        // Keep the handler (compatible behaviour); the next registration settles the options
+        // anew but cannot change the installed flags, so keep them as they are.
+        if state.installed {
+            state.settled = Some(settled);
+        }
+        return ptr::null_mut();
+    }
+    let Some(replaced) = state.replaced else {
+        state.settled = Some(settled);
+        return ptr::null_mut();
+    };
+    match sys::query(signal) {
+        Ok(current) if current.is_ours() => {}
+        // Another library installed over us (and presumably chains to us): leave it alone
+        // and keep chaining.
+        _ => {
+            state.settled = Some(settled);
+            return ptr::null_mut();
+        }
+    }
+    // SAFETY: we hold the lock and our handler is the installed one.
+    match unsafe { sys::set(signal, &replaced) } {
+        Ok(previous) if previous.is_ours() => {
+            state.installed = false;
+            state.replaced = None;
+            slot.prev.swap(ptr::null_mut(), Ordering::AcqRel)
+        }
+        Ok(intruder) => {
+            // Someone installed between our query and our set: put theirs back.
+            // SAFETY: as above; restoring what we just displaced.
+            let _ = unsafe { sys::set(signal, &intruder) };
+            state.settled = Some(settled);
+            ptr::null_mut()
+        }
+        Err(_) => {
+            state.settled = Some(settled);
+            ptr::null_mut()
+        }
+    }
+}
+
 /// Removes the action `id` of `signal`. Returns whether it was there. When this returns, the
 /// action is not running anywhere and has been dropped.
 pub(crate) fn remove(signal: c_int, id: u64) -> bool {
     let (Ok(i), Some(slot)) = (index(signal), slot(signal)) else {
         return false;
     };
-    let node = {
+    let (node, prev) = {
         let mut reg = lock();
-        let Some(node) = reg.signals.get_mut(i).and_then(|s| s.actions.remove(&id)) else {
+        let Some(state) = reg.signals.get_mut(i) else {
             return false;
+        };
+        let Some(node) = state.actions.remove(&id) else {
+            return false;
+        };
+        let prev = if state.actions.is_empty() {
+            release(signal, slot, state)
+        } else {
+            ptr::null_mut()
         };
         // SAFETY: we hold the lock; `node` was pushed on this chain and is still linked (it
         // was in the map).
         unsafe { slot.chain.unlink(node.0) };
         GRACE.synchronize();
-        node
+        (node, prev)
     };
-    // SAFETY: unlinked, a grace period passed, and it left the map so nobody frees it again.
-    unsafe { chain::free(node.0) };
+    // SAFETY: unlinked / unpublished, a grace period passed, and out of the map so nobody
+    // frees them again.
+    unsafe {
+        chain::free(node.0);
+        free_prev(prev);
+    }
     true
 }
 
@@ -241,26 +366,84 @@ pub(crate) fn remove_all(signal: c_int) -> bool {
     let (Ok(i), Some(slot)) = (index(signal), slot(signal)) else {
         return false;
     };
-    let nodes = {
+    let (nodes, prev) = {
         let mut reg = lock();
         let Some(state) = reg.signals.get_mut(i) else {
             return false;
         };
-        let nodes = core::mem::take(&mut state.actions);
-        if nodes.is_empty() {
+        if state.actions.is_empty() {
             return false;
         }
+        let prev = release(signal, slot, state);
+        let nodes = core::mem::take(&mut state.actions);
         for node in nodes.values() {
             // SAFETY: we hold the lock; each node is linked on this chain.
             unsafe { slot.chain.unlink(node.0) };
         }
         debug_assert!(slot.chain.is_empty());
         GRACE.synchronize();
-        nodes
+        (nodes, prev)
     };
     for node in nodes.into_values() {
         // SAFETY: unlinked, a grace period passed, out of the map.
         unsafe { chain::free(node.0) };
     }
+    // SAFETY: unpublished, a grace period passed.
+    unsafe { free_prev(prev) };
     true
+}
+
+/// Sets the process-wide default options (what is asked for in `asked`).
+pub(crate) fn set_defaults(asked: Options) -> Result<(), Error> {
+    // Reject options the platform lacks now rather than at some later install.
+    let mut reg = lock();
+    let merged = asked.merge_into(reg.defaults);
+    flags_of(merged)?;
+    reg.defaults = merged;
+    Ok(())
+}
+
+/// The process-wide default options.
+pub(crate) fn defaults() -> Options {
+    Options::all(lock().defaults)
+}
+
+/// What sigmux knows of `signal`: `Some((actions, options))` while it owns the signal.
+pub(crate) fn ownership(signal: c_int) -> Result<Option<(usize, Options)>, Error> {
+    let i = index(signal)?;
+    let reg = lock();
+    Ok(reg.signals.get(i).and_then(|s| {
+        if s.owned() {
+            Some((s.actions.len(), Options::all(s.settled.unwrap_or(0))))
+        } else {
+            None
+        }
+    }))
+}
+
+/// Sets a disposition that is not ours (`SIG_IGN` or `SIG_DFL`) for a signal sigmux does not
+/// own, under the lock so no registration races it.
+pub(crate) fn set_foreign(signal: c_int, d: RawDisposition) -> Result<(), Error> {
+    let i = index(signal)?;
+    let reg = lock();
+    if let Some(state) = reg.signals.get(i) {
+        if state.owned() {
+            return Err(Error::new(
+                ErrorKind::Other,
+                format!(
+                    "signal {} is owned by sigmux ({} actions registered, handler {}); \
+                     unregister them with the restore option first",
+                    signal,
+                    state.actions.len(),
+                    if state.installed {
+                        "installed"
+                    } else {
+                        "not installed"
+                    },
+                ),
+            ));
+        }
+    }
+    // SAFETY: sigmux does not own the signal (checked under the lock we hold).
+    unsafe { sys::set(signal, &d) }.map(|_| ())
 }

@@ -6,7 +6,7 @@
 //!   where the C runtime passes none);
 //! * `SLOTS`: the size of the per-signal tables (all valid signal numbers are below it);
 //! * `FORBIDDEN`: the signals the checked registration functions refuse;
-//! * `Disposition`: a signal's disposition as read from the OS, able to tell whether it is a
+//! * `RawDisposition`: a signal's disposition as read from the OS, able to tell whether it is a
 //!   real handler and to call it (`chain`);
 //! * `query`, `install`: read and set dispositions (`sigaction` / the CRT's `signal`);
 //! * `max_signal`, `refused`: the platform's own idea of a valid signal number;

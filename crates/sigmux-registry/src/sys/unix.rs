@@ -4,6 +4,8 @@ use core::mem;
 use core::ptr;
 use std::io;
 
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
 use libc::{c_int, c_void};
 
 pub(crate) use libc::siginfo_t;
@@ -20,14 +22,54 @@ pub(crate) const FORBIDDEN: &[c_int] = &[
     libc::SIGSEGV,
 ];
 
-/// The flags the compatible API installs with.
-pub(crate) const DEFAULT_FLAGS: c_int = libc::SA_RESTART;
+/// The `sa_flags` (besides `SA_SIGINFO`) for the install options. Every option exists here.
+pub(crate) fn install_flags(restart: bool, onstack: bool, nodefer: bool) -> io::Result<c_int> {
+    let mut flags = 0;
+    if restart {
+        flags |= libc::SA_RESTART;
+    }
+    if onstack {
+        flags |= libc::SA_ONSTACK;
+    }
+    if nodefer {
+        flags |= libc::SA_NODEFER;
+    }
+    Ok(flags)
+}
 
 /// A signal's disposition as the OS reported it.
 #[derive(Clone, Copy)]
-pub(crate) struct Disposition(libc::sigaction);
+pub(crate) struct RawDisposition(libc::sigaction);
 
-impl Disposition {
+impl RawDisposition {
+    /// `SIG_DFL` or `SIG_IGN` (or any plain address) with no flags and an empty mask.
+    pub(crate) fn plain(handler: usize) -> Self {
+        // SAFETY: all-zero is a valid sigaction (empty mask, no flags).
+        let mut sa: libc::sigaction = unsafe { mem::zeroed() };
+        sa.sa_sigaction = handler;
+        RawDisposition(sa)
+    }
+
+    /// The default action.
+    pub(crate) fn default_action() -> Self {
+        Self::plain(libc::SIG_DFL)
+    }
+
+    /// Ignoring the signal.
+    pub(crate) fn ignore() -> Self {
+        Self::plain(libc::SIG_IGN)
+    }
+
+    /// Whether this is the default action.
+    pub(crate) fn is_default(&self) -> bool {
+        self.handler() == libc::SIG_DFL
+    }
+
+    /// Whether this ignores the signal.
+    pub(crate) fn is_ignore(&self) -> bool {
+        self.handler() == libc::SIG_IGN
+    }
+
     /// The handler address (`SIG_DFL`, `SIG_IGN` or a function).
     pub(crate) fn handler(&self) -> usize {
         self.0.sa_sigaction
@@ -39,7 +81,7 @@ impl Disposition {
     }
 
     /// Whether two readings name the same handler with the same flags.
-    pub(crate) fn same_as(&self, other: &Disposition) -> bool {
+    pub(crate) fn same_as(&self, other: &RawDisposition) -> bool {
         self.handler() == other.handler() && self.flags() == other.flags()
     }
 
@@ -77,14 +119,31 @@ impl Disposition {
 }
 
 /// Reads the current disposition of `sig`.
-pub(crate) fn query(sig: c_int) -> io::Result<Disposition> {
+pub(crate) fn query(sig: c_int) -> io::Result<RawDisposition> {
     // SAFETY: an all-zero `sigaction` is a valid value (plain C struct).
     let mut old: libc::sigaction = unsafe { mem::zeroed() };
     // SAFETY: a null `act` only reads; `old` is a valid out-pointer.
     if unsafe { libc::sigaction(sig, ptr::null(), &mut old) } != 0 {
         return Err(io::Error::last_os_error());
     }
-    Ok(Disposition(old))
+    Ok(RawDisposition(old))
+}
+
+/// Sets `sig`'s disposition to `d` exactly (handler, flags and mask); returns the one it
+/// replaced.
+///
+/// # Safety
+///
+/// Changes a process-wide disposition: the caller holds the registry lock and knows sigmux's
+/// handler is not needed for `sig` any more (or `d` is sigmux's own).
+pub(crate) unsafe fn set(sig: c_int, d: &RawDisposition) -> io::Result<RawDisposition> {
+    // SAFETY: as in `query`.
+    let mut old: libc::sigaction = unsafe { mem::zeroed() };
+    // SAFETY: valid pointers; `d` was read from the OS or built by `plain`.
+    if unsafe { libc::sigaction(sig, &d.0, &mut old) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(RawDisposition(old))
 }
 
 /// Installs sigmux's handler for `sig` with `SA_SIGINFO | extra_flags` and an empty mask;
@@ -94,7 +153,7 @@ pub(crate) fn query(sig: c_int) -> io::Result<Disposition> {
 ///
 /// Changes a process-wide disposition: the caller owns `sig` on behalf of sigmux (holds the
 /// registry lock) and has published the previous disposition for the handler to chain to.
-pub(crate) unsafe fn install(sig: c_int, extra_flags: c_int) -> io::Result<Disposition> {
+pub(crate) unsafe fn install(sig: c_int, extra_flags: c_int) -> io::Result<RawDisposition> {
     // SAFETY: an all-zero `sigaction` is valid: no flags, empty mask (zeroed sigset_t is
     // empty on every supported platform; we still call sigemptyset below).
     let mut new: libc::sigaction = unsafe { mem::zeroed() };
@@ -108,7 +167,7 @@ pub(crate) unsafe fn install(sig: c_int, extra_flags: c_int) -> io::Result<Dispo
     if unsafe { libc::sigaction(sig, &new, &mut old) } != 0 {
         return Err(io::Error::last_os_error());
     }
-    Ok(Disposition(old))
+    Ok(RawDisposition(old))
 }
 
 /// The largest signal number the platform accepts.
@@ -144,6 +203,75 @@ pub(crate) fn empty_siginfo(sig: c_int) -> siginfo_t {
     let mut info: siginfo_t = unsafe { mem::zeroed() };
     info.si_signo = sig;
     info
+}
+
+/// Which signals were ignored when the process started (bit per signal), and whether that
+/// was recorded.
+static IGNORED_AT_START: [AtomicU64; 3] = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
+static SNAPSHOT_TAKEN: AtomicBool = AtomicBool::new(false);
+
+/// Records which signals are ignored right now. Runs from the platform's constructor list,
+/// before `main` (and before anything can install handlers), or at the first query where the
+/// platform has no constructor list.
+extern "C" fn snapshot_ignored() {
+    for sig in 1..SLOTS {
+        if let Ok(d) = query(sig as c_int) {
+            if d.is_ignore() {
+                if let Some(word) = IGNORED_AT_START.get(sig / 64) {
+                    word.fetch_or(1 << (sig % 64), Ordering::Relaxed);
+                }
+            }
+        }
+    }
+    SNAPSHOT_TAKEN.store(true, Ordering::Release);
+}
+
+#[cfg(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "freebsd",
+    target_os = "dragonfly",
+    target_os = "netbsd",
+    target_os = "openbsd",
+    target_os = "illumos",
+    target_os = "solaris",
+    target_os = "hurd"
+))]
+#[used]
+#[link_section = ".init_array"]
+static SNAPSHOT_AT_START: extern "C" fn() = snapshot_ignored;
+
+#[cfg(target_vendor = "apple")]
+#[used]
+#[link_section = "__DATA,__mod_init_func"]
+static SNAPSHOT_AT_START: extern "C" fn() = snapshot_ignored;
+
+/// Whether `sig` was ignored (`SIG_IGN`) when the process started: inherited from the parent
+/// across `exec`, as `nohup` does for `SIGHUP`.
+pub(crate) fn ignored_at_start(sig: c_int) -> bool {
+    #[cfg(any(
+        target_os = "linux",
+        target_os = "android",
+        target_os = "freebsd",
+        target_os = "dragonfly",
+        target_os = "netbsd",
+        target_os = "openbsd",
+        target_os = "illumos",
+        target_os = "solaris",
+        target_os = "hurd",
+        target_vendor = "apple"
+    ))]
+    // Referencing the constructor keeps its object file (and so its list entry) linked.
+    core::hint::black_box(&SNAPSHOT_AT_START);
+    if !SNAPSHOT_TAKEN.load(Ordering::Acquire) {
+        snapshot_ignored();
+    }
+    let Ok(sig) = usize::try_from(sig) else {
+        return false;
+    };
+    IGNORED_AT_START
+        .get(sig / 64)
+        .is_some_and(|w| w.load(Ordering::Relaxed) & (1 << (sig % 64)) != 0)
 }
 
 /// The OS-facing entry point: the function `sigaction` is given.

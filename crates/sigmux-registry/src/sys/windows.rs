@@ -18,8 +18,17 @@ pub(crate) const SLOTS: usize = 23;
 
 pub(crate) const FORBIDDEN: &[c_int] = &[libc::SIGILL, libc::SIGFPE, libc::SIGSEGV];
 
-/// Windows has no flags to pass.
-pub(crate) const DEFAULT_FLAGS: c_int = 0;
+/// The CRT has no flags: restart is meaningless there, and the alternate stack and no-defer
+/// options do not exist, so asking for them is an error.
+pub(crate) fn install_flags(_restart: bool, onstack: bool, nodefer: bool) -> io::Result<c_int> {
+    if onstack || nodefer {
+        return Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "the alternate signal stack and no-defer options do not exist on Windows",
+        ));
+    }
+    Ok(0)
+}
 
 const SIG_DFL: sighandler_t = 0;
 const SIG_IGN: sighandler_t = 1;
@@ -31,9 +40,25 @@ const VALID: &[c_int] = &[2, 4, 6, 8, 11, 15, 21, 22];
 
 /// A signal's disposition as the CRT reported it.
 #[derive(Clone, Copy)]
-pub(crate) struct Disposition(sighandler_t);
+pub(crate) struct RawDisposition(sighandler_t);
 
-impl Disposition {
+impl RawDisposition {
+    pub(crate) fn default_action() -> Self {
+        RawDisposition(SIG_DFL)
+    }
+
+    pub(crate) fn ignore() -> Self {
+        RawDisposition(SIG_IGN)
+    }
+
+    pub(crate) fn is_default(&self) -> bool {
+        self.0 == SIG_DFL
+    }
+
+    pub(crate) fn is_ignore(&self) -> bool {
+        self.0 == SIG_IGN
+    }
+
     pub(crate) fn handler(&self) -> usize {
         self.0
     }
@@ -42,7 +67,7 @@ impl Disposition {
         0
     }
 
-    pub(crate) fn same_as(&self, other: &Disposition) -> bool {
+    pub(crate) fn same_as(&self, other: &RawDisposition) -> bool {
         self.0 == other.0
     }
 
@@ -77,8 +102,8 @@ fn crt_signal(sig: c_int, handler: sighandler_t) -> io::Result<sighandler_t> {
     Ok(old)
 }
 
-pub(crate) fn query(sig: c_int) -> io::Result<Disposition> {
-    crt_signal(sig, SIG_GET).map(Disposition)
+pub(crate) fn query(sig: c_int) -> io::Result<RawDisposition> {
+    crt_signal(sig, SIG_GET).map(RawDisposition)
 }
 
 /// Installs sigmux's handler; returns the one it replaced.
@@ -87,8 +112,23 @@ pub(crate) fn query(sig: c_int) -> io::Result<Disposition> {
 ///
 /// As on Unix: the caller owns `sig` on behalf of sigmux and published the previous
 /// disposition.
-pub(crate) unsafe fn install(sig: c_int, _extra_flags: c_int) -> io::Result<Disposition> {
-    crt_signal(sig, entry as *const () as usize).map(Disposition)
+pub(crate) unsafe fn install(sig: c_int, _extra_flags: c_int) -> io::Result<RawDisposition> {
+    crt_signal(sig, entry as *const () as usize).map(RawDisposition)
+}
+
+/// Sets `sig`'s handler to `d`; returns the one it replaced.
+///
+/// # Safety
+///
+/// As on Unix.
+pub(crate) unsafe fn set(sig: c_int, d: &RawDisposition) -> io::Result<RawDisposition> {
+    crt_signal(sig, d.0).map(RawDisposition)
+}
+
+/// Which signals were ignored at start. The CRT starts every signal at `SIG_DFL` (ignoring is
+/// not inherited on Windows), so this is always false.
+pub(crate) fn ignored_at_start(_sig: c_int) -> bool {
+    false
 }
 
 pub(crate) fn max_signal() -> c_int {

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Builds the registry's tests for x86_64-pc-windows-gnu and runs them under wine, with the
+# shared tool (it installs Debian's rustc-web, mingw-w64 and wine on first use).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tool="../shared/tools/windows-tests-under-wine.sh"
+if [ ! -f "$tool" ]; then
+    echo "ci/windows.sh: $tool not found; cannot run the Windows tests" >&2
+    exit 1
+fi
+export CARGO_TARGET_DIR_WINE="${CARGO_TARGET_DIR_WINE:-$PWD/target/wine}"
+bash "$tool" crates/sigmux-registry

@@ -1,0 +1,113 @@
+//! Safe queries and changes of a signal's disposition, for signals sigmux does not own.
+
+use std::io::Error;
+
+use libc::c_int;
+
+use crate::options::Options;
+use crate::registry;
+use crate::sys::{self, RawDisposition};
+
+/// What a signal does when it is delivered, as [`disposition`] reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Disposition {
+    /// The default action (`SIG_DFL`): terminate, dump core, stop, continue or ignore,
+    /// depending on the signal.
+    Default,
+    /// The signal is ignored (`SIG_IGN`).
+    Ignore,
+    /// sigmux's handler is installed.
+    Sigmux {
+        /// How many actions are registered.
+        actions: usize,
+        /// The options it was installed with.
+        options: Options,
+    },
+    /// Some other handler is installed.
+    Handler {
+        /// The handler's address.
+        address: usize,
+        /// Its `sa_flags` (0 on Windows).
+        flags: c_int,
+    },
+}
+
+/// Reads the current disposition of `signal`. Needs no `unsafe` and changes nothing.
+///
+/// A signal sigmux holds ignored (see [`Options::keep_ignored`]) reads as [`Disposition::Ignore`].
+///
+/// # Errors
+///
+/// `InvalidInput`, naming the signal, for a number that is not a signal here.
+///
+/// ```
+/// use sigmux_registry::{disposition, Disposition};
+///
+/// # #[cfg(unix)]
+/// assert_eq!(disposition(libc::SIGWINCH).unwrap(), Disposition::Default);
+/// ```
+pub fn disposition(signal: c_int) -> Result<Disposition, Error> {
+    let owned = registry::ownership(signal)?;
+    let raw = sys::query(signal)?;
+    Ok(if raw.is_ours() {
+        let (actions, options) = owned.unwrap_or((0, Options::new()));
+        Disposition::Sigmux { actions, options }
+    } else if raw.is_default() {
+        Disposition::Default
+    } else if raw.is_ignore() {
+        Disposition::Ignore
+    } else {
+        Disposition::Handler {
+            address: raw.handler(),
+            flags: raw.flags(),
+        }
+    })
+}
+
+/// Makes the process ignore `signal` (`SIG_IGN`).
+///
+/// # Errors
+///
+/// An error (kind `Other`) if sigmux owns the signal (actions registered, or its handler
+/// still installed): unregister them, with [`Options::restore`], first. `InvalidInput` for a
+/// number that is not a signal here; the OS's error for signals that cannot be ignored
+/// (`SIGKILL`, `SIGSTOP`).
+///
+/// ```
+/// # #[cfg(unix)] {
+/// sigmux_registry::ignore(libc::SIGPIPE).unwrap();
+/// assert_eq!(
+///     sigmux_registry::disposition(libc::SIGPIPE).unwrap(),
+///     sigmux_registry::Disposition::Ignore
+/// );
+/// # }
+/// ```
+pub fn ignore(signal: c_int) -> Result<(), Error> {
+    registry::set_foreign(signal, RawDisposition::ignore())
+}
+
+/// Gives `signal` its default action back (`SIG_DFL`).
+///
+/// # Errors
+///
+/// As for [`ignore`].
+pub fn set_default(signal: c_int) -> Result<(), Error> {
+    registry::set_foreign(signal, RawDisposition::default_action())
+}
+
+/// Whether `signal` was ignored when the process started, as a parent arranges with `nohup`
+/// or `trap '' HUP` (an ignored disposition survives `exec`).
+///
+/// Recorded before `main` runs on Linux, the BSDs, illumos and macOS (from the executable's
+/// constructor list), so it is right even if something changed the disposition since. On
+/// other Unix platforms it is recorded at the first call into this function or the first
+/// registration. On Windows nothing is inherited and the answer is always `false`.
+///
+/// # Errors
+///
+/// `InvalidInput`, naming the signal, for a number that is not a signal here.
+pub fn ignored_at_start(signal: c_int) -> Result<bool, Error> {
+    registry::index(signal)?;
+    Ok(sys::ignored_at_start(signal))
+}
