@@ -37,6 +37,10 @@ pub enum Disposition {
 ///
 /// A signal sigmux holds ignored (see [`Options::keep_ignored`]) reads as [`Disposition::Ignore`].
 ///
+/// On Windows the C runtime cannot read a disposition without changing it: for a signal sigmux
+/// does not own, this swaps in `SIG_IGN` and puts the old handler back at once, so a signal
+/// delivered in that instant is ignored.
+///
 /// # Errors
 ///
 /// `InvalidInput`, naming the signal, for a number that is not a signal here.
@@ -49,6 +53,12 @@ pub enum Disposition {
 /// ```
 pub fn disposition(signal: c_int) -> Result<Disposition, Error> {
     let owned = registry::ownership(signal)?;
+    if !sys::QUERY_IS_ATOMIC {
+        if let Some((actions, options)) = owned {
+            // Answer from our own state rather than touch the disposition.
+            return Ok(Disposition::Sigmux { actions, options });
+        }
+    }
     let raw = sys::query(signal)?;
     Ok(if raw.is_ours() {
         let (actions, options) = owned.unwrap_or((0, Options::new()));

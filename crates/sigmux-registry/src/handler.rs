@@ -33,7 +33,14 @@ pub(crate) fn handle(sig: c_int, info: *mut siginfo_t, ctx: *mut c_void) {
     let bomb = AbortOnUnwind;
     if let Some(slot) = registry::slot(sig) {
         let _reader = registry::grace().enter();
-        let prev = slot.prev.load(Ordering::Acquire);
+        let mut prev = slot.prev.load(Ordering::Acquire);
+        // Only on platforms that cannot read a disposition without changing it (Windows):
+        // an install is between swapping our handler in and publishing the one it replaced.
+        // That takes the installing thread a few instructions; wait for it.
+        while registry::is_installing(prev) {
+            core::hint::spin_loop();
+            prev = slot.prev.load(Ordering::Acquire);
+        }
         // SAFETY: a published disposition is freed only after a grace period, and we are a
         // reader.
         if let Some(prev) = unsafe { prev.as_ref() } {

@@ -179,6 +179,9 @@ unsafe fn free_prev(p: *mut RawDisposition) {
 /// current disposition is published for chaining *before* our handler can run, so a signal
 /// arriving during the install reaches it. Returns the disposition replaced.
 fn install(signal: c_int, slot: &Slot, flags: c_int) -> Result<RawDisposition, Error> {
+    if !sys::QUERY_IS_ATOMIC {
+        return install_blind(signal, slot, flags);
+    }
     let before = sys::query(signal)?;
     let stale = publish_prev(slot, before);
     // SAFETY: we hold the registry lock (caller), and `before` is published.
@@ -208,6 +211,46 @@ fn install(signal: c_int, slot: &Slot, flags: c_int) -> Result<RawDisposition, E
         unsafe { free_prev(retired) };
     }
     Ok(actual)
+}
+
+/// Marks a slot whose previous disposition is being installed: the handler waits for the real
+/// one (never dereferenced, never freed).
+static INSTALLING_MARK: u8 = 0;
+
+fn installing() -> *mut RawDisposition {
+    &INSTALLING_MARK as *const u8 as *mut RawDisposition
+}
+
+/// Whether `p` is the installing mark. Async-signal-safe.
+#[inline]
+pub(crate) fn is_installing(p: *mut RawDisposition) -> bool {
+    p == installing()
+}
+
+/// Installing where the previous disposition cannot be read without changing it (Windows):
+/// the slot is marked as installing, the handler swapped in, and the replaced disposition
+/// published. A delivery in between waits in the handler for it (a few instructions of this
+/// thread), so it still reaches the previous handler.
+fn install_blind(signal: c_int, slot: &Slot, flags: c_int) -> Result<RawDisposition, Error> {
+    let stale = slot.prev.swap(installing(), Ordering::AcqRel);
+    // SAFETY: we hold the registry lock; the slot is marked, so the handler waits for the
+    // previous disposition to be published below.
+    let result = unsafe { sys::install(signal, flags) };
+    let published = match result {
+        Ok(actual) => Box::into_raw(Box::new(actual)),
+        Err(_) => stale,
+    };
+    let mark = slot.prev.swap(published, Ordering::AcqRel);
+    debug_assert!(is_installing(mark));
+    if let Ok(actual) = result {
+        if !stale.is_null() {
+            GRACE.synchronize();
+            // SAFETY: unpublished, a grace period passed.
+            unsafe { free_prev(stale) };
+        }
+        return Ok(actual);
+    }
+    result
 }
 
 /// The `sa_flags` for a full set of option values.
@@ -297,14 +340,11 @@ fn release(signal: c_int, slot: &Slot, state: &mut SignalState) -> *mut RawDispo
         state.settled = Some(settled);
         return ptr::null_mut();
     };
-    match sys::query(signal) {
-        Ok(current) if current.is_ours() => {}
+    if !sys::still_ours(signal) {
         // Another library installed over us (and presumably chains to us): leave it alone
         // and keep chaining.
-        _ => {
-            state.settled = Some(settled);
-            return ptr::null_mut();
-        }
+        state.settled = Some(settled);
+        return ptr::null_mut();
     }
     // SAFETY: we hold the lock and our handler is the installed one.
     match unsafe { sys::set(signal, &replaced) } {

@@ -12,6 +12,12 @@ use sigmux_registry::{register, register_signal_unchecked, unregister, FORBIDDEN
 
 static LOCK: Mutex<()> = Mutex::new(());
 
+/// `signal()`'s error value (libc types it differently on Windows).
+#[cfg(unix)]
+const SIG_ERR: libc::sighandler_t = libc::SIG_ERR;
+#[cfg(windows)]
+const SIG_ERR: libc::sighandler_t = !0;
+
 fn serial() -> MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -68,7 +74,7 @@ fn previous_handler_runs_first() {
     let _serial = serial();
     // SAFETY: a one-argument handler, the form `signal` installs.
     let old = unsafe { libc::signal(libc::SIGINT, previous as *const () as libc::sighandler_t) };
-    assert_ne!(old, libc::SIG_ERR);
+    assert_ne!(old, SIG_ERR);
     let ours = Arc::new(AtomicUsize::new(0));
     let o = Arc::clone(&ours);
     // SAFETY: atomics only; the action sees the previous handler's count already bumped.
@@ -110,4 +116,79 @@ fn bad_numbers_are_errors() {
         assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput, "{}", sig);
         assert!(e.to_string().contains(&sig.to_string()), "{}", e);
     }
+}
+
+static RESTORED: AtomicUsize = AtomicUsize::new(0);
+
+extern "C" fn restored_handler(_sig: c_int) {
+    RESTORED.fetch_add(1, Ordering::SeqCst);
+}
+
+#[test]
+fn restore_puts_the_previous_handler_back() {
+    use sigmux_registry::{disposition, try_register, Disposition, Options, Registration};
+    let _serial = serial();
+    let sig = libc::SIGABRT;
+    let prev = restored_handler as *const () as libc::sighandler_t;
+    // SAFETY: a one-argument handler, the form `signal` installs.
+    assert_ne!(unsafe { libc::signal(sig, prev) }, SIG_ERR);
+    let hits = Arc::new(AtomicUsize::new(0));
+    let h = Arc::clone(&hits);
+    // SAFETY: atomics only.
+    let id = unsafe {
+        try_register(sig, Options::new().restore(true), move || {
+            h.fetch_add(1, Ordering::SeqCst);
+        })
+    }
+    .unwrap();
+    assert!(matches!(
+        disposition(sig).unwrap(),
+        Disposition::Sigmux { actions: 1, .. }
+    ));
+    raise(sig);
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+    assert_eq!(RESTORED.load(Ordering::SeqCst), 1);
+    drop(Registration::from(id));
+    assert!(matches!(
+        disposition(sig).unwrap(),
+        Disposition::Handler { address, .. } if address == prev as usize
+    ));
+    raise(sig);
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+    assert_eq!(RESTORED.load(Ordering::SeqCst), 2);
+    // Leave SIGABRT as the test harness expects it.
+    sigmux_registry::set_default(sig).unwrap();
+}
+
+#[test]
+fn checked_registration_and_disposition_control() {
+    use sigmux_registry::{disposition, ignore, set_default, try_register, Disposition, Options};
+    let _serial = serial();
+    for sig in [-1, 0, 1000, c_int::MAX] {
+        // SAFETY: never installed.
+        let e = unsafe { try_register(sig, Options::new(), || ()) }.unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput, "{}", sig);
+    }
+    for &sig in FORBIDDEN {
+        // SAFETY: never installed.
+        let e = unsafe { try_register(sig, Options::new(), || ()) }.unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput, "{}", sig);
+    }
+    #[cfg(windows)]
+    {
+        // SAFETY: never installed.
+        let e =
+            unsafe { try_register(libc::SIGINT, Options::new().onstack(true), || ()) }.unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::Unsupported);
+    }
+    // SIGBREAK on Windows (21), SIGWINCH's neighbour SIGTTIN on Unix: unused by the harness.
+    #[cfg(windows)]
+    let sig = 21;
+    #[cfg(unix)]
+    let sig = libc::SIGTTIN;
+    ignore(sig).unwrap();
+    assert_eq!(disposition(sig).unwrap(), Disposition::Ignore);
+    raise(sig);
+    set_default(sig).unwrap();
+    assert_eq!(disposition(sig).unwrap(), Disposition::Default);
 }

@@ -8,7 +8,11 @@
 //! * `FORBIDDEN`: the signals the checked registration functions refuse;
 //! * `RawDisposition`: a signal's disposition as read from the OS, able to tell whether it is a
 //!   real handler and to call it (`chain`);
-//! * `query`, `install`: read and set dispositions (`sigaction` / the CRT's `signal`);
+//! * `query`, `install`, `set`: read and set dispositions (`sigaction` / the CRT's `signal`);
+//!   `QUERY_IS_ATOMIC` says whether reading leaves the disposition untouched (not on
+//!   Windows), `still_ours` whether sigmux's handler is (as far as can be told) installed;
+//! * `install_flags`: the flags for the install options, or `Unsupported`;
+//! * `ignored_at_start`: the disposition at process start;
 //! * `max_signal`, `refused`: the platform's own idea of a valid signal number;
 //! * `empty_siginfo`: a zeroed `siginfo_t` for the rare handler call that gets none;
 //! * `ErrnoGuard`: saves `errno` and puts it back when dropped.

@@ -118,6 +118,14 @@ impl RawDisposition {
     }
 }
 
+/// `sigaction` reads a disposition without changing it.
+pub(crate) const QUERY_IS_ATOMIC: bool = true;
+
+/// Whether sigmux's handler is still the installed one.
+pub(crate) fn still_ours(sig: c_int) -> bool {
+    query(sig).is_ok_and(|d| d.is_ours())
+}
+
 /// Reads the current disposition of `sig`.
 pub(crate) fn query(sig: c_int) -> io::Result<RawDisposition> {
     // SAFETY: an all-zero `sigaction` is a valid value (plain C struct).

@@ -32,7 +32,6 @@ pub(crate) fn install_flags(_restart: bool, onstack: bool, nodefer: bool) -> io:
 
 const SIG_DFL: sighandler_t = 0;
 const SIG_IGN: sighandler_t = 1;
-const SIG_GET: sighandler_t = 2;
 const SIG_ERR: sighandler_t = !0;
 
 /// The signals the CRT knows.
@@ -102,8 +101,24 @@ fn crt_signal(sig: c_int, handler: sighandler_t) -> io::Result<sighandler_t> {
     Ok(old)
 }
 
+/// The CRT has no way to read a disposition without changing it (`SIG_GET` is not honoured
+/// everywhere: wine installs it as a handler). So the registry does not query before
+/// installing (see `QUERY_IS_ATOMIC`).
+pub(crate) const QUERY_IS_ATOMIC: bool = false;
+
+/// Reads the current disposition by swapping in `SIG_IGN` and putting the old one back at
+/// once. A signal delivered in between is ignored: only [`crate::disposition`] pays that, for
+/// signals sigmux does not own (owned ones are answered from the registry's own state).
 pub(crate) fn query(sig: c_int) -> io::Result<RawDisposition> {
-    crt_signal(sig, SIG_GET).map(RawDisposition)
+    let old = crt_signal(sig, SIG_IGN)?;
+    crt_signal(sig, old)?;
+    Ok(RawDisposition(old))
+}
+
+/// Whether sigmux's handler is still the installed one, as far as can be told without
+/// changing the disposition: assumed yes (the restore's swap detects an intruder).
+pub(crate) fn still_ours(_sig: c_int) -> bool {
+    true
 }
 
 /// Installs sigmux's handler; returns the one it replaced.
