@@ -16,18 +16,6 @@ use crate::receiver;
 use crate::report::{self, SectionResult, Table};
 use crate::{sys, Opts};
 
-const IMPS: [Imp; 9] = [
-    Imp::Signalfd,
-    Imp::HookIter,
-    Imp::SigmuxIter,
-    Imp::TokioSignal,
-    Imp::HookTokio,
-    Imp::SigmuxTokio,
-    Imp::AsyncSignal,
-    Imp::HookAsyncStd,
-    Imp::SigmuxAsyncStd,
-];
-
 /// How long a drain waits for one more report before it concludes there is none.
 const IDLE_MS: u64 = 200;
 
@@ -35,7 +23,8 @@ pub(crate) fn run(opts: &Opts) -> SectionResult {
     let count: usize = if opts.quick { 20_000 } else { 200_000 };
     let mut table = Table::new(
         format!(
-            "Flood: {count} × SIGUSR1 with one SIGUSR2 in the middle, before the consumer looks"
+            "Flood: {} × SIGUSR1 with one SIGUSR2 in the middle, before the consumer looks",
+            report::count(count)
         ),
         vec![
             "implementation",
@@ -47,7 +36,7 @@ pub(crate) fn run(opts: &Opts) -> SectionResult {
     );
     let mut json = Vec::new();
     let (mut kept, mut lost) = (Vec::new(), Vec::new());
-    for imp in IMPS {
+    for imp in Imp::listeners().filter(|i| !matches!(i, Imp::Futex | Imp::RawPipe)) {
         let args = child::args(&[&"flood", &imp.name(), &count]);
         let (row, value) = match child::run(opts, &args) {
             Ok(v) if v.len() == 4 => {
@@ -101,8 +90,9 @@ pub(crate) fn run(opts: &Opts) -> SectionResult {
          coalescing, for reference."
     ));
     let highlight = format!(
-        "Flood of {count} SIGUSR1 with one SIGUSR2 in the middle: SIGUSR2 reported by {}; \
+        "Flood of {} SIGUSR1 with one SIGUSR2 in the middle: SIGUSR2 reported by {}; \
          lost by {}.",
+        report::count(count),
         kept.join(", "),
         if lost.is_empty() {
             "none".to_string()

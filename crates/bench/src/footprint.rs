@@ -14,19 +14,6 @@ use crate::receiver;
 use crate::report::{self, SectionResult, Table};
 use crate::Opts;
 
-const IMPS: [Imp; 10] = [
-    Imp::Signalfd,
-    Imp::RawPipe,
-    Imp::HookIter,
-    Imp::SigmuxIter,
-    Imp::TokioSignal,
-    Imp::HookTokio,
-    Imp::SigmuxTokio,
-    Imp::AsyncSignal,
-    Imp::HookAsyncStd,
-    Imp::SigmuxAsyncStd,
-];
-
 const COLUMNS: [&str; 4] = ["allocations", "bytes", "descriptors", "threads"];
 
 pub(crate) fn run(opts: &Opts) -> SectionResult {
@@ -41,7 +28,7 @@ pub(crate) fn run(opts: &Opts) -> SectionResult {
             "allocations vs best peer",
         ],
     );
-    let imps: Vec<Imp> = IMPS.to_vec();
+    let imps: Vec<Imp> = Imp::listeners().filter(|i| *i != Imp::Futex).collect();
     let results: Vec<Result<Vec<f64>, String>> = imps
         .iter()
         .map(|imp| child::run(opts, &child::args(&[&"footprint", &imp.name()])))

@@ -48,8 +48,8 @@ impl Imp {
         Imp::Futex,
         Imp::Signalfd,
         Imp::RawPipe,
-        Imp::SigmuxIter,
         Imp::HookIter,
+        Imp::SigmuxIter,
         Imp::TokioSignal,
         Imp::HookTokio,
         Imp::SigmuxTokio,
@@ -57,6 +57,12 @@ impl Imp {
         Imp::HookAsyncStd,
         Imp::SigmuxAsyncStd,
     ];
+
+    /// Implementations that wait for signals (the floor and references included), in
+    /// table order: peers before sigmux within each kind.
+    pub(crate) fn listeners() -> impl Iterator<Item = Imp> {
+        Imp::ALL.into_iter().skip_while(|i| *i != Imp::Futex)
+    }
 
     /// Short stable name, used on the command line of children and in the JSON.
     pub(crate) fn name(self) -> &'static str {

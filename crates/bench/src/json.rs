@@ -74,3 +74,22 @@ impl fmt::Display for Json {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_valid_compact_json() {
+        let v = Json::obj([
+            ("s", Json::str("a\"b\\c\n")),
+            ("n", Json::Num(1.23456)),
+            ("nan", Json::Num(f64::NAN)),
+            ("a", Json::Arr(vec![Json::Bool(true), Json::Null])),
+        ]);
+        assert_eq!(
+            v.to_string(),
+            r#"{"s":"a\"b\\c\u000a","n":1.235,"nan":null,"a":[true,null]}"#
+        );
+    }
+}

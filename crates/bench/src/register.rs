@@ -96,31 +96,19 @@ pub(crate) fn run(opts: &Opts) -> SectionResult {
     );
     let mut json = Vec::new();
     for (i, c) in configs.iter().enumerate() {
-        let peers: Vec<f64> = (0..rounds)
-            .map(|r| {
-                let row: Vec<(Imp, f64)> = configs
-                    .iter()
-                    .zip(&per_pair)
-                    .filter(|(o, _)| o.present == c.present && o.placement == c.placement)
-                    .map(|(o, v)| (o.imp, v[r]))
-                    .collect();
-                report::best_peer(c.imp, &row).unwrap_or(f64::NAN)
-            })
+        let same: Vec<(Imp, &[f64])> = configs
+            .iter()
+            .zip(&per_pair)
+            .filter(|(o, _)| o.present == c.present && o.placement == c.placement)
+            .map(|(o, v)| (o.imp, v.as_slice()))
             .collect();
+        let peers = report::best_peer_series(c.imp, &same);
         let s = Spread::of(&per_pair[i]);
         let vs_empty = Spread::of(&ratios(&per_pair[i], &empty(c.imp)));
         let vs_peer = Spread::of(&ratios(&per_pair[i], &peers));
-        let cost = match &errors[i] {
-            Some(e) => format!("failed: {e}"),
-            None => format!(
-                "{} ({} – {})",
-                report::ns(s.med),
-                report::ns(s.min),
-                report::ns(s.max)
-            ),
-        };
+        let cost = report::ns_spread(s, errors[i].as_ref());
         table.rows.push(vec![
-            c.present.to_string(),
+            report::count(c.present),
             format!("{} signal", c.placement),
             c.imp.name().to_string(),
             cost,
@@ -155,7 +143,7 @@ pub(crate) fn run(opts: &Opts) -> SectionResult {
             .collect();
         parts.join(" / ")
     };
-    let sizes_text: Vec<String> = sizes.iter().map(|n| n.to_string()).collect();
+    let sizes_text: Vec<String> = sizes.iter().map(|n| report::count(*n)).collect();
     let mut highlights = vec![format!(
         "Register + unregister with {} actions already on the signal: sigmux-registry {}, \
          signal-hook-registry {}.",

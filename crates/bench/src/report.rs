@@ -78,12 +78,33 @@ pub(crate) fn ns(v: f64) -> String {
     }
 }
 
+/// A count with thousands separators: `10,000`.
+pub(crate) fn count(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// A ratio as `1.04×`.
 pub(crate) fn ratio(v: f64) -> String {
     if v.is_finite() {
         format!("{v:.2}×")
     } else {
         "–".to_string()
+    }
+}
+
+/// A per-round time spread as `71 ns (70 ns – 73 ns)`, or why the rows failed.
+pub(crate) fn ns_spread(s: Spread, error: Option<&String>) -> String {
+    match error {
+        Some(e) => format!("failed: {e}"),
+        None => format!("{} ({} – {})", ns(s.med), ns(s.min), ns(s.max)),
     }
 }
 
@@ -115,6 +136,21 @@ pub(crate) fn best_peer(imp: Imp, rows: &[(Imp, f64)]) -> Option<f64> {
         .filter(|(i, v)| i.role() == Role::Peer && i.group() == imp.group() && v.is_finite())
         .map(|(_, v)| *v)
         .min_by(f64::total_cmp)
+}
+
+/// Per round, [`best_peer`] among `rows` (each an implementation and its per-round
+/// series); NaN where there is none.
+pub(crate) fn best_peer_series(imp: Imp, rows: &[(Imp, &[f64])]) -> Vec<f64> {
+    let rounds = rows.iter().map(|(_, s)| s.len()).max().unwrap_or(0);
+    (0..rounds)
+        .map(|r| {
+            let row: Vec<(Imp, f64)> = rows
+                .iter()
+                .map(|(i, s)| (*i, s.get(r).copied().unwrap_or(f64::NAN)))
+                .collect();
+            best_peer(imp, &row).unwrap_or(f64::NAN)
+        })
+        .collect()
 }
 
 /// Today's date (UTC) as `YYYY-MM-DD`.
@@ -245,4 +281,51 @@ pub(crate) fn markdown(
         is one JSON object with every figure.\n\n";
     out += tables;
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_times_and_ratios() {
+        assert_eq!(ns(850.4), "850 ns");
+        assert_eq!(ns(3312.0), "3.31 µs");
+        assert_eq!(ns(20_456.0), "20.5 µs");
+        assert_eq!(ns(f64::NAN), "–");
+        assert_eq!(ratio(1.0449), "1.04×");
+        assert_eq!(count(0), "0");
+        assert_eq!(count(1000), "1,000");
+        assert_eq!(count(200_000), "200,000");
+    }
+
+    #[test]
+    fn date_is_iso() {
+        let d = today();
+        let parts: Vec<&str> = d.split('-').collect();
+        assert_eq!(parts.iter().map(|p| p.len()).collect::<Vec<_>>(), [4, 2, 2]);
+        assert!(parts[0] >= "2024");
+    }
+
+    #[test]
+    fn best_peer_only_for_sigmux_rows() {
+        let rows = [
+            (Imp::TokioSignal, 9.0),
+            (Imp::HookTokio, 8.0),
+            (Imp::SigmuxTokio, 7.0),
+            (Imp::HookIter, 1.0),
+        ];
+        assert_eq!(best_peer(Imp::SigmuxTokio, &rows), Some(8.0));
+        assert_eq!(best_peer(Imp::HookTokio, &rows), None);
+    }
+
+    #[test]
+    fn table_is_markdown() {
+        let mut t = Table::new("T", vec!["a", "bb"]);
+        t.rows.push(vec!["xyz".to_string(), "1".to_string()]);
+        assert_eq!(
+            t.to_string(),
+            "### T\n\n| a   | bb |\n| --- | -- |\n| xyz | 1  |\n"
+        );
+    }
 }

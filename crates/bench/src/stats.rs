@@ -40,3 +40,26 @@ impl Spread {
 pub(crate) fn ratios(a: &[f64], b: &[f64]) -> Vec<f64> {
     a.iter().zip(b).map(|(x, y)| x / y).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_skip_failed_rounds() {
+        let v = [3.0, f64::NAN, 1.0, 2.0];
+        assert_eq!(median(&v), 2.0);
+        assert_eq!(quantile(&v, 0.0), 1.0);
+        assert_eq!(quantile(&v, 1.0), 3.0);
+        assert!(median(&[f64::NAN]).is_nan());
+        assert!(median(&[]).is_nan());
+    }
+
+    #[test]
+    fn spread_and_ratios() {
+        let r = ratios(&[2.0, 6.0, 3.0], &[1.0, 2.0, 3.0]);
+        assert_eq!(r, vec![2.0, 3.0, 1.0]);
+        let s = Spread::of(&r);
+        assert_eq!((s.min, s.med, s.max), (1.0, 2.0, 3.0));
+    }
+}

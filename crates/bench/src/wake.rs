@@ -26,21 +26,6 @@ use crate::report::{self, SectionResult, Table};
 use crate::stats::{median, quantile, ratios, Spread};
 use crate::{sys, Opts};
 
-/// Table order.
-const IMPS: [Imp; 11] = [
-    Imp::Futex,
-    Imp::Signalfd,
-    Imp::RawPipe,
-    Imp::HookIter,
-    Imp::SigmuxIter,
-    Imp::TokioSignal,
-    Imp::HookTokio,
-    Imp::SigmuxTokio,
-    Imp::AsyncSignal,
-    Imp::HookAsyncStd,
-    Imp::SigmuxAsyncStd,
-];
-
 /// What each child reports, in order.
 const METRICS: [&str; 4] = [
     "one_way_p50",
@@ -53,9 +38,9 @@ pub(crate) fn run(opts: &Opts) -> SectionResult {
     let (rounds, iters, warm) = if opts.quick {
         (2, 200, 50)
     } else {
-        (12, 2000, 200)
+        (30, 3000, 300)
     };
-    let imps: Vec<Imp> = IMPS.to_vec();
+    let imps: Vec<Imp> = Imp::listeners().collect();
     let runs = child::Runs::interleaved(opts, rounds, imps.len(), |i| {
         child::args(&[&"wake", &imps[i].name(), &iters, &warm])
     });
@@ -143,17 +128,12 @@ pub(crate) fn run(opts: &Opts) -> SectionResult {
 
 /// Per round, the best peer value of `imp`'s group for metric `m` (NaN if none).
 fn best_peer_per_round(imp: Imp, imps: &[Imp], values: &[Vec<Vec<f64>>], m: usize) -> Vec<f64> {
-    let rounds = values.first().map_or(0, |v| v[m].len());
-    (0..rounds)
-        .map(|r| {
-            let row: Vec<(Imp, f64)> = imps
-                .iter()
-                .zip(values)
-                .map(|(i, v)| (*i, v[m][r]))
-                .collect();
-            report::best_peer(imp, &row).unwrap_or(f64::NAN)
-        })
-        .collect()
+    let rows: Vec<(Imp, &[f64])> = imps
+        .iter()
+        .zip(values)
+        .map(|(i, v)| (*i, v[m].as_slice()))
+        .collect();
+    report::best_peer_series(imp, &rows)
 }
 
 fn table(
