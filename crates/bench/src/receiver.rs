@@ -56,10 +56,14 @@ pub(crate) fn open(
         })?)),
         Imp::TokioSignal => tokio_rx(meter, || tokio_signal_stream(signals))?,
         Imp::HookTokio => tokio_rx(meter, || boxed(signal_hook_tokio::Signals::new(signals)))?,
+        Imp::SigmuxTokio => tokio_rx(meter, || boxed(sigmux_tokio::Signals::new(signals)))?,
         Imp::AsyncSignal => async_io_rx(meter, || async_signal_stream(signals))?,
         Imp::HookAsyncStd => async_io_rx(meter, || {
             boxed(signal_hook_async_std::Signals::new(signals))
         })?,
+        Imp::SigmuxAsyncStd => {
+            async_io_rx(meter, || boxed(sigmux_async_std::Signals::new(signals)))?
+        }
         _ => {
             return Err(io::Error::new(
                 io::ErrorKind::Unsupported,
