@@ -144,6 +144,15 @@ impl Grace {
     }
 }
 
+impl Grace {
+    /// In a freshly forked child: forgets the readers, which were all threads of the parent
+    /// (the child has only the forking thread, which is not inside a handler). Keeps the phase.
+    #[cfg(not(sigmux_loom))]
+    pub fn forget_readers(&self) {
+        self.word.fetch_and(PHASE, Ordering::Relaxed);
+    }
+}
+
 impl Drop for ReadGuard<'_> {
     #[inline]
     fn drop(&mut self) {

@@ -15,10 +15,11 @@
 //! Adding or removing one action costs O(log n) in that signal's own id map plus O(1) list
 //! work, independent of the number of actions on other signals.
 
+use core::cell::UnsafeCell;
 use core::ptr;
 use std::collections::BTreeMap;
 use std::io::{Error, ErrorKind};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, Once};
 
 use libc::c_int;
 
@@ -124,9 +125,51 @@ static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
 });
 
 fn lock() -> MutexGuard<'static, Registry> {
+    FORK_HOOKS.call_once(|| sys::on_fork(fork_prepare, fork_parent, fork_child));
+    lock_unhooked()
+}
+
+fn lock_unhooked() -> MutexGuard<'static, Registry> {
     // Nothing under the lock can leave the state half-changed by a panic (allocation failure
     // aborts), so a poisoned lock is still consistent.
     REGISTRY.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+// Fork safety. A child starts with only the thread that called `fork`. If another thread held
+// the registry lock at that moment, or was inside the signal handler (counted as a
+// grace-period reader), the child would wait for it forever on its first registration or
+// removal. So around every `fork`, the forking thread takes the registry lock (no change is
+// half-done in the copy), and the child forgets the readers of threads it does not have.
+//
+// Calling `fork` from inside an action is not supported (POSIX no longer lists `fork` as
+// async-signal-safe): the child would then forget a reader that is still running.
+
+static FORK_HOOKS: Once = Once::new();
+
+/// The registry lock held across a `fork`, by the forking thread.
+struct ForkGuard(UnsafeCell<Option<MutexGuard<'static, Registry>>>);
+
+// SAFETY: only the `fork_*` hooks touch it, all on the thread calling `fork`, and the lock it
+// holds serializes concurrent forks (the second one's `fork_prepare` waits in `lock`).
+unsafe impl Sync for ForkGuard {}
+
+static FORK_GUARD: ForkGuard = ForkGuard(UnsafeCell::new(None));
+
+extern "C" fn fork_prepare() {
+    let guard = lock_unhooked();
+    // SAFETY: see `ForkGuard`.
+    unsafe { *FORK_GUARD.0.get() = Some(guard) };
+}
+
+extern "C" fn fork_parent() {
+    // SAFETY: see `ForkGuard`; unlocks.
+    drop(unsafe { (*FORK_GUARD.0.get()).take() });
+}
+
+extern "C" fn fork_child() {
+    GRACE.forget_readers();
+    // SAFETY: see `ForkGuard`; the child's copy of the lock is held by this very thread.
+    drop(unsafe { (*FORK_GUARD.0.get()).take() });
 }
 
 /// The error for a signal number outside anything the platform could accept.

@@ -126,6 +126,13 @@ pub(crate) fn still_ours(sig: c_int) -> bool {
     query(sig).is_ok_and(|d| d.is_ours())
 }
 
+/// Registers the three `pthread_atfork` hooks. Failure (out of memory) only loses the fork
+/// protection, so it is ignored.
+pub(crate) fn on_fork(prepare: extern "C" fn(), parent: extern "C" fn(), child: extern "C" fn()) {
+    // SAFETY: plain function pointers that live forever.
+    unsafe { libc::pthread_atfork(Some(prepare), Some(parent), Some(child)) };
+}
+
 /// Reads the current disposition of `sig`.
 pub(crate) fn query(sig: c_int) -> io::Result<RawDisposition> {
     // SAFETY: an all-zero `sigaction` is a valid value (plain C struct).

@@ -146,6 +146,9 @@ pub(crate) fn ignored_at_start(_sig: c_int) -> bool {
     false
 }
 
+/// Windows has no `fork`.
+pub(crate) fn on_fork(_: extern "C" fn(), _: extern "C" fn(), _: extern "C" fn()) {}
+
 pub(crate) fn max_signal() -> c_int {
     (SLOTS - 1) as c_int
 }
