@@ -1,0 +1,2 @@
+//! sigmux stress program (being written).
+fn main() {}
