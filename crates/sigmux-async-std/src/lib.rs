@@ -10,11 +10,11 @@
 //!
 //! # Anatomy
 //!
-//! [`SignalsInfo`] (usually through its alias [`Signals`]) owns a Unix socket pair whose read
-//! end is registered with async-io's reactor. The signals are registered with the operating
+//! [`SignalsInfo`] (usually through its alias [`Signals`]) owns a pipe whose read end is
+//! registered with async-io's reactor. The signals are registered with the operating
 //! system before [`Signals::new`] returns. The handler, installed through
-//! [`sigmux::iterator::backend`], marks the signal in a per-signal slot and sends one byte into
-//! the socket; the reactor wakes the task waiting on the stream, which empties the socket
+//! [`sigmux::iterator::backend`], marks the signal in a per-signal slot and writes one byte
+//! into the pipe; the reactor wakes the task waiting on the stream, which empties the pipe
 //! without blocking and takes the marked signals. One readiness event per wake-up, no extra
 //! task, no allocation.
 //!
@@ -81,21 +81,24 @@
 //!
 //! # Portability
 //!
-//! Unix only, as the crate it replaces: the wake-up channel is a Unix domain socket pair.
+//! Unix only, as the crate it replaces: the wake-up channel is a pipe.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings))))]
 #![warn(unreachable_pub)]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
+
+mod pipe;
 
 use std::borrow::Borrow;
 use std::fmt;
+use std::fs::File;
 use std::future::poll_fn;
 use std::io::{Error, ErrorKind};
-use std::os::unix::net::UnixStream;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use async_io::Async;
+use futures_lite::io::AsyncRead;
 use futures_lite::stream::Stream;
 use libc::c_int;
 use sigmux::iterator::backend::{OwningSignalIterator, PollResult, SignalDelivery};
@@ -110,7 +113,7 @@ pub use sigmux::iterator::backend::Handle;
 /// of one batch come in ascending signal-number order. Dropping the value unregisters its
 /// signals.
 pub struct SignalsInfo<E: Exfiltrator = SignalOnly> {
-    inner: OwningSignalIterator<Async<UnixStream>, E>,
+    inner: OwningSignalIterator<Async<File>, E>,
     /// Kept so the closed flag is one load away on every poll.
     handle: Handle,
     /// Set once the stream has yielded `None`; it never yields anything again.
@@ -122,15 +125,22 @@ pub struct SignalsInfo<E: Exfiltrator = SignalOnly> {
 /// [`SignalsInfo`] that yields just the signal numbers; what most programs want.
 pub type Signals = SignalsInfo<SignalOnly>;
 
-/// Whether the socket may hold wake-up bytes; registers `cx` for the next wake-up if not.
+/// Whether the pipe held wake-up bytes; registers `cx` for the next wake-up if not.
 ///
-/// No system call when the reactor has reported the socket readable: the backend's
-/// non-blocking drain that follows does the reads. (async-io re-arms its one-shot interest when
-/// this answers `Pending`, and that re-arming reports bytes already in the socket, so none is
-/// missed.)
-fn poll_has_signals(read: &mut Async<UnixStream>, cx: &mut Context<'_>) -> Result<bool, Error> {
-    match read.poll_readable(cx) {
-        Poll::Ready(Ok(())) => Ok(true),
+/// Reads first and asks the reactor only when the pipe is empty: a woken task finds its byte
+/// with one `read`, without waiting for the reactor to have turned since the interest was
+/// registered (async-io only reports readiness seen in a later reactor tick, which costs a
+/// wake-up about a microsecond). The backend's non-blocking drain takes whatever this read
+/// left. End of file cannot happen while the delivery holds the write end; should it, it is
+/// reported as an error rather than leaving the stream waiting forever.
+fn poll_has_signals(read: &mut Async<File>, cx: &mut Context<'_>) -> Result<bool, Error> {
+    let mut buf = [0u8; 64];
+    match AsyncRead::poll_read(Pin::new(read), cx, &mut buf) {
+        Poll::Ready(Ok(0)) => Err(Error::new(
+            ErrorKind::UnexpectedEof,
+            "sigmux-async-std: the self-pipe was closed",
+        )),
+        Poll::Ready(Ok(_)) => Ok(true),
         Poll::Ready(Err(e)) => Err(e),
         Poll::Pending => Ok(false),
     }
@@ -160,11 +170,10 @@ impl<E: Exfiltrator> SignalsInfo<E> {
         I: IntoIterator<Item = S>,
         S: Borrow<c_int>,
     {
-        // Non-blocking both ways: the handler never waits on a full socket and the drain stops
-        // when the socket is empty. `Async::new` makes the read end non-blocking itself.
-        let (read, write) = UnixStream::pair()?;
-        write.set_nonblocking(true)?;
-        let read = Async::new(read)?;
+        // Non-blocking both ways: the handler never waits on a full pipe and the reads stop
+        // when the pipe is empty. (`File` is only the read end's owner, for `AsyncRead`.)
+        let (read, write) = pipe::pipe()?;
+        let read = Async::new(File::from(read))?;
         let delivery = SignalDelivery::with_pipe(read, write, exfiltrator, signals)?;
         let inner = OwningSignalIterator::new(delivery);
         let handle = inner.handle();
@@ -199,7 +208,7 @@ impl<E: Exfiltrator> SignalsInfo<E> {
             {
                 PollResult::Signal(signal) => return Poll::Ready(Some(signal)),
                 PollResult::Closed => break,
-                // The backend answers `Pending` without consulting the socket when `close`
+                // The backend answers `Pending` without consulting the pipe when `close`
                 // lands during the poll; then no wake-up is registered, so end here instead.
                 PollResult::Pending if self.handle.is_closed() => break,
                 PollResult::Pending => return Poll::Pending,

@@ -200,3 +200,42 @@ fn handle_adds_signals_from_another_thread() {
         assert_eq!(next_within_patience(&mut signals).await, Some(SIGUSR2));
     });
 }
+
+#[test]
+fn remove_signal_through_the_handle_takes_effect_at_once() {
+    let _lock = sigmux_testkit::lock();
+    smol::block_on(async {
+        // Keeps SIGUSR1 handled (and checks it still sees it) whatever happens to `signals`.
+        let mut keeper = Signals::new([SIGUSR1]).unwrap();
+        let mut signals = Signals::new([SIGUSR1, SIGUSR2]).unwrap();
+        let handle = signals.handle();
+        raise(SIGUSR1).unwrap();
+        raise(SIGUSR2).unwrap();
+        assert!(thread::spawn(move || handle.remove_signal(SIGUSR1))
+            .join()
+            .unwrap());
+        // Already pending, yet no longer reported.
+        assert_eq!(next_within_patience(&mut signals).await, Some(SIGUSR2));
+        let_reactor_run().await;
+        assert!(poll_once(&mut signals).await.is_pending());
+        assert_eq!(next_within_patience(&mut keeper).await, Some(SIGUSR1));
+
+        // And it can come back.
+        signals.handle().add_signal(SIGUSR1).unwrap();
+        raise(SIGUSR1).unwrap();
+        assert_eq!(next_within_patience(&mut signals).await, Some(SIGUSR1));
+    });
+}
+
+#[test]
+fn bad_signal_numbers_are_errors_not_panics() {
+    let _lock = sigmux_testkit::lock();
+    for bad in [-1, 0, libc::SIGKILL, libc::SIGSTOP, 1000, i32::MAX] {
+        let err = Signals::new([SIGUSR1, bad]).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{}", bad);
+        assert!(err.to_string().contains(&bad.to_string()), "{}", err);
+    }
+    let signals = Signals::new([SIGUSR1]).unwrap();
+    let err = signals.handle().add_signal(1000).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+}

@@ -9,12 +9,12 @@
 //!
 //! # Anatomy
 //!
-//! Each `Signals` value owns a socket pair. The signal handler (installed through
-//! [`sigmux::iterator::backend`]) records the signal in a per-signal slot and sends one byte
-//! into the socket; the read end is what you register with the `Poll`. When the poll reports it
-//! readable, [`pending`](v1_0::SignalsInfo::pending) empties the socket without blocking and
-//! yields the signals recorded since the previous call. This crate adds only the glue: the
-//! socket type of each mio version and its `Source` (or `Evented`) implementation.
+//! Each `Signals` value owns a pipe. The signal handler (installed through
+//! [`sigmux::iterator::backend`]) records the signal in a per-signal slot and writes one byte
+//! into the pipe; the read end is what you register with the `Poll`. When the poll reports it
+//! readable, [`pending`](v1_0::SignalsInfo::pending) empties the pipe without blocking and
+//! yields the signals recorded since the previous call. This crate adds only the glue: each
+//! mio version's `Source` (or `Evented`) implementation for the pipe's read end.
 //!
 //! There is one module per supported mio version, each behind a feature, with the same names
 //! and signatures as `signal-hook-mio` 0.3:
@@ -49,12 +49,11 @@
 //!
 //! # Portability
 //!
-//! Unix only: the wake-up channel is a Unix domain socket pair, as in the crates this one
-//! replaces.
+//! Unix only, as the crate this one replaces: the wake-up channel is a pipe.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings))))]
 #![warn(unreachable_pub)]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 #[cfg(any(
     feature = "support-v0_6",
@@ -64,6 +63,13 @@
 ))]
 #[macro_use]
 mod signals;
+#[cfg(any(
+    feature = "support-v0_6",
+    feature = "support-v0_7",
+    feature = "support-v0_8",
+    feature = "support-v1_0"
+))]
+mod pipe;
 
 #[cfg(feature = "support-v0_6")]
 #[cfg_attr(docsrs, doc(cfg(feature = "support-v0_6")))]

@@ -1,16 +1,14 @@
-//! The part shared by every mio version: the `SignalsInfo` type over a version's socket type.
+//! The part shared by every mio version: the `SignalsInfo` type over a version's pipe type.
 //!
-//! Each version module defines `Pipe` (its Unix socket type) and
-//! `fn read_end(std::os::unix::net::UnixStream) -> io::Result<Pipe>`, then expands
-//! [`signals_over_pipe!`] and adds the version's event-source trait.
+//! Each version module expands [`signals_over_pipe!`] and adds its version's event-source trait,
+//! which registers the read end of the self-pipe (a plain descriptor) with the poll.
 
-/// Defines `SignalsInfo`, `Signals`, and re-exports `Handle` and `Pending`, over the `Pipe` type
-/// and `read_end` function of the calling module.
+/// Defines `SignalsInfo` and `Signals`, and re-exports `Handle` and `Pending`.
 macro_rules! signals_over_pipe {
     () => {
         use std::borrow::Borrow;
         use std::io::Error;
-        use std::os::unix::net::UnixStream as StdStream;
+        use std::os::unix::io::{AsRawFd, OwnedFd};
 
         use libc::c_int;
         use sigmux::iterator::backend::SignalDelivery;
@@ -27,7 +25,7 @@ macro_rules! signals_over_pipe {
         ///
         /// Dropping the value unregisters its signals.
         #[derive(Debug)]
-        pub struct SignalsInfo<E: Exfiltrator = SignalOnly>(SignalDelivery<Pipe, E>);
+        pub struct SignalsInfo<E: Exfiltrator = SignalOnly>(SignalDelivery<OwnedFd, E>);
 
         /// [`SignalsInfo`] that reports just the signal numbers; what most programs want.
         pub type Signals = SignalsInfo<SignalOnly>;
@@ -56,13 +54,8 @@ macro_rules! signals_over_pipe {
                 I: IntoIterator<Item = S>,
                 S: Borrow<c_int>,
             {
-                // Both ends are non-blocking: the handler must never wait on a full socket, and
-                // the drain in `pending` must stop when the socket is empty.
-                let (read, write) = StdStream::pair()?;
-                read.set_nonblocking(true)?;
-                write.set_nonblocking(true)?;
-                let delivery =
-                    SignalDelivery::with_pipe(read_end(read)?, write, exfiltrator, signals)?;
+                let (read, write) = crate::pipe::pipe()?;
+                let delivery = SignalDelivery::with_pipe(read, write, exfiltrator, signals)?;
                 Ok(Self(delivery))
             }
 
@@ -72,6 +65,15 @@ macro_rules! signals_over_pipe {
             /// The errors are those of [`Handle::add_signal`].
             pub fn add_signal(&self, signal: c_int) -> Result<(), Error> {
                 self.0.handle().add_signal(signal)
+            }
+
+            /// Stops watching `signal`; returns whether it was watched.
+            ///
+            /// Takes effect at once: arrivals not yet taken by [`pending`](SignalsInfo::pending)
+            /// are dropped too. See [`Handle::remove_signal`]. An addition to the
+            /// `signal-hook-mio` interface.
+            pub fn remove_signal(&self, signal: c_int) -> bool {
+                self.0.handle().remove_signal(signal)
             }
 
             /// Takes the signals that arrived since the previous call, without blocking.
@@ -104,7 +106,7 @@ macro_rules! signals_over_pipe {
 }
 
 /// Implements mio's (0.7 and later) `event::Source` for `SignalsInfo` of every exfiltrator by
-/// delegating to the read end of its socket. Expects `mio` to name the version's crate.
+/// registering the read end of its pipe. Expects `mio` to name the version's crate.
 macro_rules! source_for_signals {
     () => {
         impl<E: Exfiltrator> mio::event::Source for SignalsInfo<E> {
@@ -114,7 +116,8 @@ macro_rules! source_for_signals {
                 token: mio::Token,
                 interests: mio::Interest,
             ) -> Result<(), Error> {
-                self.0.get_read_mut().register(registry, token, interests)
+                mio::unix::SourceFd(&self.0.get_read().as_raw_fd())
+                    .register(registry, token, interests)
             }
 
             fn reregister(
@@ -123,11 +126,12 @@ macro_rules! source_for_signals {
                 token: mio::Token,
                 interests: mio::Interest,
             ) -> Result<(), Error> {
-                self.0.get_read_mut().reregister(registry, token, interests)
+                mio::unix::SourceFd(&self.0.get_read().as_raw_fd())
+                    .reregister(registry, token, interests)
             }
 
             fn deregister(&mut self, registry: &mio::Registry) -> Result<(), Error> {
-                self.0.get_read_mut().deregister(registry)
+                mio::unix::SourceFd(&self.0.get_read().as_raw_fd()).deregister(registry)
             }
         }
     };

@@ -2,7 +2,7 @@
 //!
 //! [`Signals`] implements [`Evented`](mio_0_6::Evented): register it with a
 //! [`Poll`](mio_0_6::Poll) for readability and call [`pending`](SignalsInfo::pending) when its
-//! token comes up. The socket comes from the `mio-uds` crate, as mio 0.6 has none of its own.
+//! token comes up.
 //!
 //! # Example
 //!
@@ -50,13 +50,6 @@
 
 use mio_0_6 as mio;
 
-/// The read end of the wake-up socket, as mio 0.6 sees it.
-type Pipe = mio_uds::UnixStream;
-
-fn read_end(stream: StdStream) -> Result<Pipe, Error> {
-    Pipe::from_stream(stream)
-}
-
 signals_over_pipe!();
 
 impl<E: Exfiltrator> mio::Evented for SignalsInfo<E> {
@@ -67,7 +60,7 @@ impl<E: Exfiltrator> mio::Evented for SignalsInfo<E> {
         interest: mio::Ready,
         opts: mio::PollOpt,
     ) -> Result<(), Error> {
-        self.0.get_read().register(poll, token, interest, opts)
+        mio::unix::EventedFd(&self.0.get_read().as_raw_fd()).register(poll, token, interest, opts)
     }
 
     fn reregister(
@@ -77,10 +70,10 @@ impl<E: Exfiltrator> mio::Evented for SignalsInfo<E> {
         interest: mio::Ready,
         opts: mio::PollOpt,
     ) -> Result<(), Error> {
-        self.0.get_read().reregister(poll, token, interest, opts)
+        mio::unix::EventedFd(&self.0.get_read().as_raw_fd()).reregister(poll, token, interest, opts)
     }
 
     fn deregister(&self, poll: &mio::Poll) -> Result<(), Error> {
-        self.0.get_read().deregister(poll)
+        mio::unix::EventedFd(&self.0.get_read().as_raw_fd()).deregister(poll)
     }
 }

@@ -50,12 +50,5 @@
 
 use mio_0_8 as mio;
 
-/// The read end of the wake-up socket, as mio 0.8 sees it.
-type Pipe = mio::net::UnixStream;
-
-fn read_end(stream: StdStream) -> Result<Pipe, Error> {
-    Ok(Pipe::from_std(stream))
-}
-
 signals_over_pipe!();
 source_for_signals!();

@@ -9,11 +9,11 @@
 //!
 //! # Anatomy
 //!
-//! [`SignalsInfo`] (usually through its alias [`Signals`]) owns a Unix socket pair. The signals
-//! are registered with the operating system before [`Signals::new`] returns. The handler,
+//! [`SignalsInfo`] (usually through its alias [`Signals`]) owns a pipe. The signals are
+//! registered with the operating system before [`Signals::new`] returns. The handler,
 //! installed through [`sigmux::iterator::backend`], marks the signal in a per-signal slot and
-//! sends one byte into the socket; the read end sits in the tokio reactor, which wakes the one
-//! task waiting on the stream. That task then empties the socket without blocking and takes the
+//! writes one byte into the pipe; the read end sits in the tokio reactor, which wakes the one
+//! task waiting on the stream. That task then empties the pipe without blocking and takes the
 //! marked signals. One readiness event per wake-up, no extra task, no allocation.
 //!
 //! The stream ends (yields `None`) once [`Handle::close`] was called on its handle. An I/O
@@ -21,7 +21,7 @@
 //! polling never panics.
 //!
 //! A `Signals` may be created outside a runtime: its signals are registered at once, and its
-//! socket joins the reactor of the runtime that first polls it.
+//! pipe joins the reactor of the runtime that first polls it.
 //!
 //! # Example
 //!
@@ -85,19 +85,19 @@
 //!
 //! # Portability
 //!
-//! Unix only, as the crate it replaces: the wake-up channel is a Unix domain socket pair.
+//! Unix only, as the crate it replaces: the wake-up channel is a pipe.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings))))]
 #![warn(unreachable_pub)]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
+mod pipe;
 mod read_end;
 
 use std::borrow::Borrow;
 use std::fmt;
 use std::future::poll_fn;
 use std::io::{Error, ErrorKind};
-use std::os::unix::net::UnixStream as StdStream;
 use std::task::{Context, Poll};
 
 use libc::c_int;
@@ -151,11 +151,9 @@ impl<E: Exfiltrator> SignalsInfo<E> {
         I: IntoIterator<Item = S>,
         S: Borrow<c_int>,
     {
-        // Non-blocking both ways: the handler never waits on a full socket and the drain stops
-        // when the socket is empty.
-        let (read, write) = StdStream::pair()?;
-        read.set_nonblocking(true)?;
-        write.set_nonblocking(true)?;
+        // Non-blocking both ways: the handler never waits on a full pipe and the drain stops
+        // when the pipe is empty.
+        let (read, write) = pipe::pipe()?;
         let delivery = SignalDelivery::with_pipe(ReadEnd::new(read)?, write, exfiltrator, signals)?;
         let inner = OwningSignalIterator::new(delivery);
         let handle = inner.handle();
@@ -190,7 +188,7 @@ impl<E: Exfiltrator> SignalsInfo<E> {
             {
                 PollResult::Signal(signal) => return Poll::Ready(Some(signal)),
                 PollResult::Closed => break,
-                // The backend answers `Pending` without consulting the socket when `close`
+                // The backend answers `Pending` without consulting the pipe when `close`
                 // lands during the poll; then no wake-up is registered, so end here instead.
                 PollResult::Pending if self.handle.is_closed() => break,
                 PollResult::Pending => return Poll::Pending,

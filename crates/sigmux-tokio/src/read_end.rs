@@ -1,62 +1,77 @@
-//! The read end of the wake-up socket and how it joins a tokio reactor.
+//! The read end of the self-pipe and how it joins a tokio reactor.
 
 use std::io::{Error, ErrorKind};
-use std::os::unix::io::{AsRawFd, RawFd};
-use std::os::unix::net::UnixStream as StdStream;
+use std::os::unix::io::{AsRawFd, OwnedFd, RawFd};
 use std::task::{Context, Poll};
 
-use tokio::io::Interest;
-use tokio::net::UnixStream;
+use tokio::net::unix::pipe::Receiver;
 
-/// The read end of a `SignalsInfo`'s socket pair.
+/// The read end of a `SignalsInfo`'s self-pipe.
 ///
-/// A `SignalsInfo` made outside a runtime keeps its socket detached (its signals are already
-/// registered and their bytes wait in the socket) and attaches it to the reactor of the runtime
+/// A `SignalsInfo` made outside a runtime keeps its pipe detached (its signals are already
+/// registered and their bytes wait in the pipe) and attaches it to the reactor of the runtime
 /// that polls it first. One made inside a runtime attaches at once, like `signal-hook-tokio`.
 #[derive(Debug)]
 pub(crate) enum ReadEnd {
     /// Not yet known to any reactor.
-    Detached(StdStream),
+    Detached(OwnedFd),
     /// Registered with a tokio reactor.
-    Attached(UnixStream),
-    /// Attaching failed and took the socket with it; never polled again (the stream has ended).
+    Attached(Receiver),
+    /// Attaching failed and took the pipe with it; never polled again (the stream has ended).
     Lost,
 }
 
 impl ReadEnd {
     /// Wraps the (non-blocking) read end, attaching it if a runtime is at hand.
-    pub(crate) fn new(stream: StdStream) -> Result<Self, Error> {
+    pub(crate) fn new(fd: OwnedFd) -> Result<Self, Error> {
         if tokio::runtime::Handle::try_current().is_ok() {
-            Ok(ReadEnd::Attached(UnixStream::from_std(stream)?))
+            Ok(ReadEnd::Attached(Receiver::from_owned_fd(fd)?))
         } else {
-            Ok(ReadEnd::Detached(stream))
+            Ok(ReadEnd::Detached(fd))
         }
     }
 
-    /// Whether the socket may hold wake-up bytes; registers `cx` for the next wake-up if not.
+    /// Whether the pipe held wake-up bytes; registers `cx` for the next wake-up if not.
     ///
-    /// This is the whole per-wake-up cost of the adapter: one readiness check in the reactor's
-    /// bookkeeping and no system call. On `true` the backend drains the socket with
-    /// non-blocking reads right away, so tokio's readiness is cleared here first (no read can
-    /// be missed: a byte that lands after the clearing raises a new readiness event).
+    /// When tokio reports the pipe readable, one `read` takes the bytes; a short read means
+    /// the pipe is empty, and tokio's readiness is cleared then and there, so the next poll
+    /// waits for a new readiness event instead of spending a `read` to find out. (No byte can
+    /// be missed: one that lands after the read raises a new event; one that lands between
+    /// the read and the clearing is taken by the backend's drain that follows.)
     pub(crate) fn poll_has_signals(&mut self, cx: &mut Context<'_>) -> Result<bool, Error> {
         if let ReadEnd::Detached(_) = self {
             self.attach()?;
         }
-        let stream = match self {
-            ReadEnd::Attached(stream) => stream,
-            _ => return Err(Error::new(ErrorKind::NotConnected, "signal socket lost")),
+        let pipe = match self {
+            ReadEnd::Attached(pipe) => pipe,
+            _ => return Err(Error::new(ErrorKind::NotConnected, "signal pipe lost")),
         };
-        match stream.poll_read_ready(cx) {
-            Poll::Pending => Ok(false),
-            Poll::Ready(Err(e)) => Err(e),
-            Poll::Ready(Ok(())) => {
-                // `try_io` clears the readiness when its closure reports `WouldBlock`; the
-                // closure makes no system call, the backend's drain that follows does the reads.
-                let _ = stream.try_io(Interest::READABLE, || {
-                    Err::<(), Error>(ErrorKind::WouldBlock.into())
-                });
-                Ok(true)
+        let mut buf = [0u8; 64];
+        loop {
+            match pipe.poll_read_ready(cx) {
+                Poll::Pending => return Ok(false),
+                Poll::Ready(Err(e)) => return Err(e),
+                Poll::Ready(Ok(())) => {}
+            }
+            match pipe.try_read(&mut buf) {
+                Ok(0) => {
+                    // Impossible while the delivery holds the write end; should it happen,
+                    // end the stream with an error rather than wait forever.
+                    return Err(Error::new(
+                        ErrorKind::UnexpectedEof,
+                        "sigmux-tokio: the self-pipe was closed",
+                    ));
+                }
+                Ok(n) => {
+                    if n < buf.len() {
+                        let _ = pipe.try_io(|| Err::<(), Error>(ErrorKind::WouldBlock.into()));
+                    }
+                    return Ok(true);
+                }
+                // Stale readiness, now cleared by tokio: poll again to register the waker.
+                Err(e) if e.kind() == ErrorKind::WouldBlock => continue,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
             }
         }
     }
@@ -68,8 +83,8 @@ impl ReadEnd {
                 "sigmux-tokio: Signals polled outside of a tokio runtime",
             ));
         }
-        if let ReadEnd::Detached(stream) = std::mem::replace(self, ReadEnd::Lost) {
-            *self = ReadEnd::Attached(UnixStream::from_std(stream)?);
+        if let ReadEnd::Detached(fd) = std::mem::replace(self, ReadEnd::Lost) {
+            *self = ReadEnd::Attached(Receiver::from_owned_fd(fd)?);
         }
         Ok(())
     }
@@ -78,8 +93,8 @@ impl ReadEnd {
 impl AsRawFd for ReadEnd {
     fn as_raw_fd(&self) -> RawFd {
         match self {
-            ReadEnd::Detached(stream) => stream.as_raw_fd(),
-            ReadEnd::Attached(stream) => stream.as_raw_fd(),
+            ReadEnd::Detached(fd) => fd.as_raw_fd(),
+            ReadEnd::Attached(pipe) => pipe.as_raw_fd(),
             // No descriptor at all: the backend's drain then fails with EBADF and stops, rather
             // than reading a descriptor number that may have been reused.
             ReadEnd::Lost => -1,

@@ -178,5 +178,47 @@ macro_rules! mio_scenarios {
                 "still recorded, just not polled"
             );
         }
+
+        #[test]
+        fn remove_signal_stops_reporting_it_at_once() {
+            let _lock = sigmux_testkit::lock();
+            let mut signals = adapter::Signals::new([SIGUSR1, SIGUSR2]).unwrap();
+            let mut poll = registered(&mut signals);
+            let mut events = Events::with_capacity(8);
+
+            raise(SIGUSR1).unwrap();
+            raise(SIGUSR2).unwrap();
+            assert!(signals.remove_signal(SIGUSR1));
+            assert!(!signals.remove_signal(SIGUSR1), "already gone");
+            wait_ready(&mut poll, &mut events);
+            assert_eq!(signals.pending().collect::<Vec<_>>(), [SIGUSR2]);
+
+            // Through a handle, from another thread, too. Another instance keeps SIGUSR2 and
+            // must still see it.
+            let mut other = adapter::Signals::new([SIGUSR2]).unwrap();
+            let handle = signals.handle();
+            assert!(thread::spawn(move || handle.remove_signal(SIGUSR2))
+                .join()
+                .unwrap());
+            raise(SIGUSR2).unwrap();
+            assert!(!ready_now(&mut poll, &mut events));
+            assert_eq!(signals.pending().count(), 0);
+            assert_eq!(other.pending().collect::<Vec<_>>(), [SIGUSR2]);
+        }
+
+        #[test]
+        fn bad_signal_numbers_are_errors_not_panics() {
+            let _lock = sigmux_testkit::lock();
+            for bad in [-1, 0, libc::SIGKILL, libc::SIGSTOP, 1000, c_int::MAX] {
+                let err = adapter::Signals::new([SIGUSR1, bad]).unwrap_err();
+                assert_eq!(err.kind(), ErrorKind::InvalidInput, "signal {}", bad);
+                assert!(err.to_string().contains(&bad.to_string()), "{}", err);
+            }
+            let signals = adapter::Signals::new([SIGUSR1]).unwrap();
+            assert_eq!(
+                signals.add_signal(1000).unwrap_err().kind(),
+                ErrorKind::InvalidInput
+            );
+        }
     };
 }
