@@ -91,10 +91,20 @@ pub(crate) fn count(n: usize) -> String {
     out
 }
 
+/// A ratio's number: two decimals, or two significant digits below 0.1 (`0.0031`).
+fn ratio_number(v: f64) -> String {
+    let decimals = if v.abs() >= 0.1 || v == 0.0 {
+        2
+    } else {
+        (1.0 - v.abs().log10().floor()).clamp(2.0, 9.0) as usize
+    };
+    format!("{v:.decimals$}")
+}
+
 /// A ratio as `1.04×`.
 pub(crate) fn ratio(v: f64) -> String {
     if v.is_finite() {
-        format!("{v:.2}×")
+        format!("{}×", ratio_number(v))
     } else {
         "–".to_string()
     }
@@ -111,7 +121,12 @@ pub(crate) fn ns_spread(s: Spread, error: Option<&String>) -> String {
 /// A per-round ratio spread as `1.04× (0.98–1.10)`.
 pub(crate) fn spread(s: Spread) -> String {
     if s.med.is_finite() {
-        format!("{:.2}× ({:.2}–{:.2})", s.med, s.min, s.max)
+        format!(
+            "{}× ({}–{})",
+            ratio_number(s.med),
+            ratio_number(s.min),
+            ratio_number(s.max)
+        )
     } else {
         "–".to_string()
     }
@@ -294,6 +309,8 @@ mod tests {
         assert_eq!(ns(20_456.0), "20.5 µs");
         assert_eq!(ns(f64::NAN), "–");
         assert_eq!(ratio(1.0449), "1.04×");
+        assert_eq!(ratio(0.0031), "0.0031×");
+        assert_eq!(ratio(0.036), "0.036×");
         assert_eq!(count(0), "0");
         assert_eq!(count(1000), "1,000");
         assert_eq!(count(200_000), "200,000");
