@@ -1,6 +1,7 @@
 //! The async-io stream on async-std and smol: readiness, batching, cross-thread wake-ups,
 //! close, eager registration. Every scenario uses SIGUSR1/SIGUSR2 and so takes the
 //! process-wide test lock.
+#![cfg(unix)]
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};

@@ -1,5 +1,5 @@
-//! The adapter for mio 0.6 (`Evented` over `mio-uds`): readiness, batching, close.
-#![cfg(feature = "support-v0_6")]
+//! The adapter for mio 0.6 (`Evented`): readiness, batching, close.
+#![cfg(all(unix, feature = "support-v0_6"))]
 
 use std::io::ErrorKind;
 use std::thread;

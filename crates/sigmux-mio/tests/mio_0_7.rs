@@ -1,5 +1,5 @@
 //! The adapter for mio 0.7: readiness, batching, cross-thread wake-ups, close, handles.
-#![cfg(feature = "support-v0_7")]
+#![cfg(all(unix, feature = "support-v0_7"))]
 
 #[macro_use]
 mod common;

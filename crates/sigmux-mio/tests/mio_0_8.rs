@@ -1,5 +1,5 @@
 //! The adapter for mio 0.8: readiness, batching, cross-thread wake-ups, close, handles.
-#![cfg(feature = "support-v0_8")]
+#![cfg(all(unix, feature = "support-v0_8"))]
 
 #[macro_use]
 mod common;

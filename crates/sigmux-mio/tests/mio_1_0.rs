@@ -1,5 +1,5 @@
 //! The adapter for mio 1.0: readiness, batching, cross-thread wake-ups, close, handles.
-#![cfg(feature = "support-v1_0")]
+#![cfg(all(unix, feature = "support-v1_0"))]
 
 #[macro_use]
 mod common;

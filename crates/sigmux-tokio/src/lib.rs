@@ -86,6 +86,8 @@
 //! # Portability
 //!
 //! Unix only, as the crate it replaces: the wake-up channel is a pipe.
+// Unix only, like the crates it replaces: elsewhere the crate is empty (and the workspace builds).
+#![cfg(unix)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings))))]
 #![warn(unreachable_pub)]

@@ -1,5 +1,6 @@
 //! The tokio stream: readiness, batching, cross-thread wake-ups, close, eager registration and
 //! errors. Every scenario uses SIGUSR1/SIGUSR2 and so takes the process-wide test lock.
+#![cfg(unix)]
 
 use std::future::Future;
 use std::sync::mpsc;
