@@ -21,7 +21,11 @@
 //! * [`flood`]: 200,000 signals of one kind with one of another kind in the middle.
 //! * [`footprint`]: allocations, bytes, descriptors and threads of one new iterator.
 //!
-//! The last line of the output is one JSON object for tools.
+//! The last line of the output is one JSON object for tools; `--markdown FILE` also writes
+//! the README's Performance section (see `crates/bench/PERFORMANCE.md`).
+//!
+//! Linux only: it relies on `signalfd`, `CLOCK_THREAD_CPUTIME_ID`, `sched_setaffinity` and
+//! `/proc/self`.
 
 mod alloc;
 mod child;
@@ -150,7 +154,7 @@ fn main() -> ExitCode {
     if args.first().map(String::as_str) == Some(child::SUBCOMMAND) {
         return child::main(&args[1..]);
     }
-    let opts = match parse_args(&args) {
+    let mut opts = match parse_args(&args) {
         Ok(opts) => opts,
         Err(msg) => {
             if !msg.is_empty() {
@@ -160,6 +164,13 @@ fn main() -> ExitCode {
             return ExitCode::from(if msg.is_empty() { 0 } else { 2 });
         }
     };
+    if let Some(cpu) = opts.cpu.filter(|&c| !sys::cpu_allowed(c)) {
+        opts.cpu = sys::first_allowed_cpu();
+        eprintln!(
+            "sigmux-bench: CPU {cpu} is not available here; pinning to {:?}",
+            opts.cpu
+        );
+    }
     let started = std::time::Instant::now();
     println!("{}", report::header(&opts));
     let mut json = vec![("meta".to_string(), report::meta_json(&opts))];

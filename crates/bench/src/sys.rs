@@ -52,6 +52,23 @@ pub(crate) fn pin_to_cpu(cpu: usize) -> io::Result<()> {
     Ok(())
 }
 
+/// Whether the calling thread may run on `cpu` (per its current affinity mask).
+pub(crate) fn cpu_allowed(cpu: usize) -> bool {
+    // SAFETY: an all-zero cpu_set_t is valid; sched_getaffinity writes at most `size_of`
+    // bytes into it; CPU_ISSET is only reached for numbers inside the set.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) == 0
+            && cpu < libc::CPU_SETSIZE as usize
+            && libc::CPU_ISSET(cpu, &set)
+    }
+}
+
+/// The first CPU the calling thread may run on.
+pub(crate) fn first_allowed_cpu() -> Option<usize> {
+    (0..libc::CPU_SETSIZE as usize).find(|&c| cpu_allowed(c))
+}
+
 /// Sends `signal` to the calling thread; its handler has run when this returns.
 pub(crate) fn raise(signal: c_int) {
     // SAFETY: raise has no memory-safety preconditions.

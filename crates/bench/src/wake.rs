@@ -14,6 +14,7 @@ use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
 use std::thread;
+use std::time::Duration;
 
 use libc::SIGUSR1;
 
@@ -214,7 +215,7 @@ pub(crate) fn child(args: &[String]) -> io::Result<Vec<f64>> {
     }
     let receiving = receiver.thread().clone();
     let (mut one_way, mut round_trip) = (Vec::with_capacity(iters), Vec::with_capacity(iters));
-    for i in 0..total {
+    'rounds: for i in 0..total {
         let start = sys::mono_ns();
         if imp == Imp::Futex {
             FUTEX_GO.store(true, Ordering::Release);
@@ -223,7 +224,12 @@ pub(crate) fn child(args: &[String]) -> io::Result<Vec<f64>> {
             sys::kill_self(SIGUSR1);
         }
         while !ack.swap(false, Ordering::Acquire) {
-            thread::park();
+            if receiver.is_finished() {
+                // It returned early: an error, reported by the join below.
+                break 'rounds;
+            }
+            // A timeout only matters when the receiver died; an unpark ends it at once.
+            thread::park_timeout(Duration::from_millis(100));
         }
         let end = sys::mono_ns();
         if i >= warm {
