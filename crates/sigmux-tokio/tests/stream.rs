@@ -299,3 +299,24 @@ fn bad_signal_numbers_are_errors_not_panics() {
     let err = signals.handle().add_signal(1000).unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
 }
+
+#[test]
+fn a_full_pipe_loses_no_wake_up() {
+    let _lock = sigmux_testkit::lock();
+    current_thread().block_on(async {
+        let mut signals = Signals::new([SIGUSR1, SIGUSR2]).unwrap();
+        // More wake-up bytes than a pipe holds (64 KiB on Linux): later writes fail, which the
+        // handler ignores; the signals themselves are still recorded.
+        for _ in 0..70_000 {
+            raise(SIGUSR1).unwrap();
+        }
+        raise(SIGUSR2).unwrap();
+        assert_eq!(next_within_patience(&mut signals).await, Some(SIGUSR1));
+        assert_eq!(next_within_patience(&mut signals).await, Some(SIGUSR2));
+        let_reactor_run().await;
+        assert!(poll_once(&mut signals).await.is_pending());
+        // The pipe was emptied: the next signal wakes the stream again.
+        raise(SIGUSR2).unwrap();
+        assert_eq!(next_within_patience(&mut signals).await, Some(SIGUSR2));
+    });
+}

@@ -220,5 +220,25 @@ macro_rules! mio_scenarios {
                 ErrorKind::InvalidInput
             );
         }
+
+        #[test]
+        fn a_full_pipe_loses_no_wake_up() {
+            let _lock = sigmux_testkit::lock();
+            let mut signals = adapter::Signals::new([SIGUSR1, SIGUSR2]).unwrap();
+            let mut poll = registered(&mut signals);
+            let mut events = Events::with_capacity(8);
+            // More wake-up bytes than a pipe holds (64 KiB on Linux): later writes fail, which
+            // the handler ignores; the signals themselves are still recorded.
+            for _ in 0..70_000 {
+                raise(SIGUSR1).unwrap();
+            }
+            raise(SIGUSR2).unwrap();
+            wait_ready(&mut poll, &mut events);
+            assert_eq!(signals.pending().collect::<Vec<_>>(), [SIGUSR1, SIGUSR2]);
+            assert!(!ready_now(&mut poll, &mut events), "the pipe was emptied");
+            raise(SIGUSR2).unwrap();
+            wait_ready(&mut poll, &mut events);
+            assert_eq!(signals.pending().collect::<Vec<_>>(), [SIGUSR2]);
+        }
     };
 }
