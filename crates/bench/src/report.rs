@@ -73,6 +73,8 @@ pub(crate) fn ns(v: f64) -> String {
         format!("{:.1} µs", v / 1000.0)
     } else if v.abs() >= 1000.0 {
         format!("{:.2} µs", v / 1000.0)
+    } else if v.abs() < 0.5 {
+        "0 ns".to_string()
     } else {
         format!("{v:.0} ns")
     }
@@ -305,6 +307,7 @@ mod tests {
     #[test]
     fn formats_times_and_ratios() {
         assert_eq!(ns(850.4), "850 ns");
+        assert_eq!(ns(-0.4), "0 ns");
         assert_eq!(ns(3312.0), "3.31 µs");
         assert_eq!(ns(20_456.0), "20.5 µs");
         assert_eq!(ns(f64::NAN), "–");
