@@ -70,6 +70,29 @@
 //! }
 //! ```
 //!
+//! # Who sent it
+//!
+//! With an exfiltrator such as `WithOrigin` (from `sigmux::iterator::exfiltrator`, with sigmux's
+//! `extended-siginfo` feature), each item also tells which process sent the signal:
+//!
+//! ```
+//! use futures_lite::StreamExt;
+//! use sigmux::consts::signal::SIGUSR1;
+//! use sigmux::iterator::exfiltrator::WithOrigin;
+//! use sigmux_async_std::SignalsInfo;
+//!
+//! fn main() -> std::io::Result<()> {
+//!     smol::block_on(async {
+//!         let mut signals = SignalsInfo::<WithOrigin>::new([SIGUSR1])?;
+//!         sigmux::low_level::raise(SIGUSR1)?;
+//!         let origin = signals.next().await.expect("the stream is open");
+//!         let sender = origin.process.expect("raise tells who sent it");
+//!         assert_eq!(sender.pid as u32, std::process::id());
+//!         Ok(())
+//!     })
+//! }
+//! ```
+//!
 //! # Limitations
 //!
 //! * Signals of one kind that arrive close together are coalesced, and one batch is reported

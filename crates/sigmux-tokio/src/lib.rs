@@ -74,6 +74,28 @@
 //! # fn main() {}
 //! ```
 //!
+//! # Who sent it
+//!
+//! With an exfiltrator such as `WithOrigin` (from `sigmux::iterator::exfiltrator`, with sigmux's
+//! `extended-siginfo` feature), each item also tells which process sent the signal — on the
+//! stream, where `tokio::signal` has no such information:
+//!
+//! ```
+//! use sigmux::consts::signal::SIGUSR1;
+//! use sigmux::iterator::exfiltrator::WithOrigin;
+//! use sigmux_tokio::SignalsInfo;
+//!
+//! #[tokio::main(flavor = "current_thread")]
+//! async fn main() -> std::io::Result<()> {
+//!     let mut signals = SignalsInfo::<WithOrigin>::new([SIGUSR1])?;
+//!     sigmux::low_level::raise(SIGUSR1)?;
+//!     let origin = signals.recv().await.expect("the stream is open");
+//!     let sender = origin.process.expect("raise tells who sent it");
+//!     assert_eq!(sender.pid as u32, std::process::id());
+//!     Ok(())
+//! }
+//! ```
+//!
 //! # Limitations
 //!
 //! * Signals of one kind that arrive close together are coalesced, and one batch is reported
