@@ -61,10 +61,8 @@ fn socket_is_written_with_send_and_keeps_its_blocking_mode() {
     let mut fds = [0 as c_int; 2];
     // Plain socketpair (UnixStream::pair would already set close-on-exec).
     // SAFETY: `fds` has room for two descriptors.
-    assert_eq!(
-        unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0, fds.as_mut_ptr()) },
-        0
-    );
+    let r = unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0, fds.as_mut_ptr()) };
+    assert_eq!(r, 0);
     // SAFETY: freshly created, owned by nobody else.
     let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
     let write_fd = write.as_raw_fd();
