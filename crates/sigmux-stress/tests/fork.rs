@@ -65,10 +65,8 @@ impl Pipe {
 
     fn send(&self) {
         // SAFETY: a one-byte write from a valid buffer.
-        assert_eq!(
-            unsafe { libc::write(self.write, b"x".as_ptr().cast(), 1) },
-            1
-        );
+        let n = unsafe { libc::write(self.write, b"x".as_ptr().cast(), 1) };
+        assert_eq!(n, 1);
     }
 
     /// Blocks until a byte comes (the alarm watchdog bounds the wait).
@@ -182,20 +180,18 @@ fn child_uses_iterator_and_flags_while_another_thread_is_inside_the_handler() {
         let mut parent_signals = Signals::new([SIGUSR1, SIGUSR2]).unwrap();
         let parent_flag = Arc::new(AtomicBool::new(false));
         sigmux::flag::register(SIGUSR2, Arc::clone(&parent_flag)).unwrap();
-        // SAFETY: atomics and a spin: async-signal-safe.
-        unsafe {
-            sigmux_registry::register(SIGUSR1, || {
-                // SAFETY: getpid has no preconditions.
-                if unsafe { libc::getpid() } != PARENT.load(Ordering::SeqCst) {
-                    return;
-                }
-                INSIDE.store(true, Ordering::SeqCst);
-                while !RELEASE.load(Ordering::SeqCst) {
-                    std::hint::spin_loop();
-                }
-            })
-        }
-        .unwrap();
+        let spinner = || {
+            // SAFETY: getpid has no preconditions.
+            if unsafe { libc::getpid() } != PARENT.load(Ordering::SeqCst) {
+                return;
+            }
+            INSIDE.store(true, Ordering::SeqCst);
+            while !RELEASE.load(Ordering::SeqCst) {
+                std::hint::spin_loop();
+            }
+        };
+        // SAFETY: getpid, atomics and a spin: async-signal-safe.
+        unsafe { sigmux_registry::register(SIGUSR1, spinner) }.unwrap();
         let stuck = thread::spawn(|| raise(SIGUSR1).unwrap());
         while !INSIDE.load(Ordering::SeqCst) {
             thread::yield_now();
