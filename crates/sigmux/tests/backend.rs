@@ -1,0 +1,107 @@
+//! The generic backend the async adapters use: `SignalDelivery` over a caller's socket pair,
+//! `SignalIterator::poll_signal` with a non-blocking readiness check, `PollResult`s.
+#![cfg(feature = "iterator")]
+
+use std::io::{ErrorKind, Read};
+use std::os::unix::net::UnixStream;
+
+use libc::{SIGUSR1, SIGUSR2};
+use sigmux::iterator::backend::{OwningSignalIterator, PollResult, SignalDelivery};
+use sigmux::iterator::exfiltrator::SignalOnly;
+use sigmux::low_level::raise;
+
+/// What an adapter does when its reactor says "readable": a non-blocking read.
+fn has_signals(read: &mut UnixStream) -> std::io::Result<bool> {
+    match read.read(&mut [0u8; 16]) {
+        Ok(n) => Ok(n > 0),
+        Err(err) if err.kind() == ErrorKind::WouldBlock => Ok(false),
+        Err(err) => Err(err),
+    }
+}
+
+fn delivery() -> SignalDelivery<UnixStream, SignalOnly> {
+    let (read, write) = UnixStream::pair().unwrap();
+    read.set_nonblocking(true).unwrap();
+    SignalDelivery::with_pipe(read, write, SignalOnly, [SIGUSR1]).unwrap()
+}
+
+#[test]
+fn poll_signal_yields_then_pending_then_closed() {
+    let _lock = sigmux_testkit::lock();
+    let mut iter: OwningSignalIterator<UnixStream, SignalOnly> =
+        OwningSignalIterator::new(delivery());
+    assert!(matches!(
+        iter.poll_signal(&mut has_signals),
+        PollResult::Pending
+    ));
+    raise(SIGUSR1).unwrap();
+    match iter.poll_signal(&mut has_signals) {
+        PollResult::Signal(sig) => assert_eq!(sig, SIGUSR1),
+        other => panic!("expected a signal, got {:?}", other),
+    }
+    assert!(matches!(
+        iter.poll_signal(&mut has_signals),
+        PollResult::Pending
+    ));
+
+    let handle = iter.handle();
+    handle.add_signal(SIGUSR2).unwrap();
+    raise(SIGUSR2).unwrap();
+    assert!(matches!(
+        iter.poll_signal(&mut has_signals),
+        PollResult::Signal(SIGUSR2)
+    ));
+
+    handle.close();
+    assert!(matches!(
+        iter.poll_signal(&mut has_signals),
+        PollResult::Closed
+    ));
+}
+
+#[test]
+fn pending_drains_the_socket_and_reports_once() {
+    let _lock = sigmux_testkit::lock();
+    let mut delivery = delivery();
+    raise(SIGUSR1).unwrap();
+    raise(SIGUSR1).unwrap();
+    assert_eq!(delivery.pending().collect::<Vec<_>>(), [SIGUSR1]);
+    // The bytes were drained with the batch: nothing left to wake a reactor.
+    let mut byte = [0u8];
+    let err = delivery.get_read_mut().read(&mut byte).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::WouldBlock);
+}
+
+#[test]
+fn poll_pending_asks_the_callback_and_stops_when_closed() {
+    let _lock = sigmux_testkit::lock();
+    let mut delivery = delivery();
+    assert!(delivery.poll_pending(&mut has_signals).unwrap().is_none());
+    raise(SIGUSR1).unwrap();
+    let batch = delivery.poll_pending(&mut has_signals).unwrap().unwrap();
+    assert_eq!(batch.collect::<Vec<_>>(), [SIGUSR1]);
+    delivery.handle().close();
+    let mut called = false;
+    let result = delivery.poll_pending(&mut |_: &mut UnixStream| {
+        called = true;
+        Ok(true)
+    });
+    assert!(result.unwrap().is_none());
+    assert!(!called, "a closed delivery does not poll");
+}
+
+#[test]
+fn a_pipe_works_as_the_read_end_too() {
+    let _lock = sigmux_testkit::lock();
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for two descriptors.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    use std::os::unix::io::{FromRawFd, OwnedFd};
+    // SAFETY: freshly created, owned by nobody else.
+    let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    let mut delivery = SignalDelivery::with_pipe(read, write, SignalOnly, [SIGUSR1]).unwrap();
+    raise(SIGUSR1).unwrap();
+    // pending() drains a blocking pipe without blocking, and a second call finds nothing.
+    assert_eq!(delivery.pending().collect::<Vec<_>>(), [SIGUSR1]);
+    assert_eq!(delivery.pending().count(), 0);
+}
