@@ -5,148 +5,161 @@
 //!
 //! The program first sends itself signals and shows what happens; then it waits for you.
 
-use std::io::{self, Write};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
-use std::thread;
-use std::time::Duration;
-
-use sigmux::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1, TERM_SIGNALS};
-use sigmux::flag;
-use sigmux::iterator::exfiltrator::WithOrigin;
-use sigmux::iterator::SignalsInfo;
-use sigmux::low_level::siginfo::Origin;
-use sigmux::low_level::signal_name;
-
-fn name(sig: i32) -> String {
-    signal_name(sig)
-        .map(str::to_owned)
-        .unwrap_or_else(|| format!("signal {}", sig))
+#[cfg(not(unix))]
+fn main() {
+    eprintln!("this demo needs a Unix system");
 }
 
-fn describe(origin: &Origin) -> String {
-    match origin.process {
-        Some(p) => format!(
-            "from pid {} (uid {}), cause {:?}",
-            p.pid, p.uid, origin.cause
-        ),
-        None => format!("sender unknown, cause {:?}", origin.cause),
-    }
+#[cfg(unix)]
+fn main() -> std::io::Result<()> {
+    demo::main()
 }
 
-/// Sends `sig` to the whole process from a separate thread, like `kill -<sig> <pid>` would.
-fn send_to_self(sig: i32) {
-    thread::spawn(move || {
-        // SAFETY: kill has no memory-safety preconditions.
-        unsafe { libc::kill(libc::getpid(), sig) };
-    })
-    .join()
-    .expect("sender thread");
-}
+#[cfg(unix)]
+mod demo {
+    use std::io::{self, Write};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::{mpsc, Arc};
+    use std::thread;
+    use std::time::Duration;
 
-fn main() -> io::Result<()> {
-    let exit_after_demo = std::env::args().any(|arg| arg == "--exit");
-    // SAFETY: getpid and getuid cannot fail.
-    let (pid, uid) = unsafe { (libc::getpid(), libc::getuid()) };
-    println!("sigmux demo: pid {}, uid {}", pid, uid);
+    use sigmux::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1, TERM_SIGNALS};
+    use sigmux::flag;
+    use sigmux::iterator::exfiltrator::WithOrigin;
+    use sigmux::iterator::SignalsInfo;
+    use sigmux::low_level::siginfo::Origin;
+    use sigmux::low_level::signal_name;
 
-    // 1. Second termination signal = exit at once (pattern from `sigmux::flag`): the first one
-    //    arms `term_now`, the second one finds it armed and exits inside the handler.
-    let term_now = Arc::new(AtomicBool::new(false));
-    for &sig in TERM_SIGNALS {
-        flag::register_conditional_shutdown(sig, 1, Arc::clone(&term_now))?;
-        flag::register(sig, Arc::clone(&term_now))?;
+    fn name(sig: i32) -> String {
+        signal_name(sig)
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("signal {}", sig))
     }
 
-    // 2. A flag counting reloads, to show flags and the iterator side by side.
-    let reloads = Arc::new(AtomicUsize::new(0));
-
-    // 3. The iterator, with the sender of every signal.
-    let mut signals = SignalsInfo::<WithOrigin>::new([SIGHUP, SIGTERM, SIGINT, SIGUSR1])?;
-    let handle = signals.handle();
-
-    // 4. Bad input is an error, not a crash.
-    match signals.add_signal(1000) {
-        Err(err) => println!("add_signal(1000) refused: {}", err),
-        Ok(()) => println!("add_signal(1000) unexpectedly accepted"),
+    fn describe(origin: &Origin) -> String {
+        match origin.process {
+            Some(p) => format!(
+                "from pid {} (uid {}), cause {:?}",
+                p.pid, p.uid, origin.cause
+            ),
+            None => format!("sender unknown, cause {:?}", origin.cause),
+        }
     }
 
-    // The self-demonstration runs in a thread; the main thread handles signals and
-    // acknowledges each one, so the output comes in order.
-    let (ack, acked) = mpsc::channel::<()>();
-    let demo = thread::spawn({
-        let handle = handle.clone();
-        move || {
-            let wait_ack = |what: &str| {
-                if acked.recv_timeout(Duration::from_secs(5)).is_err() {
-                    println!("   (no reaction to {} within 5 s!)", what);
+    /// Sends `sig` to the whole process from a separate thread, like `kill -<sig> <pid>` would.
+    fn send_to_self(sig: i32) {
+        thread::spawn(move || {
+            // SAFETY: kill has no memory-safety preconditions.
+            unsafe { libc::kill(libc::getpid(), sig) };
+        })
+        .join()
+        .expect("sender thread");
+    }
+
+    pub(crate) fn main() -> io::Result<()> {
+        let exit_after_demo = std::env::args().any(|arg| arg == "--exit");
+        // SAFETY: getpid and getuid cannot fail.
+        let (pid, uid) = unsafe { (libc::getpid(), libc::getuid()) };
+        println!("sigmux demo: pid {}, uid {}", pid, uid);
+
+        // 1. Second termination signal = exit at once (pattern from `sigmux::flag`): the first one
+        //    arms `term_now`, the second one finds it armed and exits inside the handler.
+        let term_now = Arc::new(AtomicBool::new(false));
+        for &sig in TERM_SIGNALS {
+            flag::register_conditional_shutdown(sig, 1, Arc::clone(&term_now))?;
+            flag::register(sig, Arc::clone(&term_now))?;
+        }
+
+        // 2. A flag counting reloads, to show flags and the iterator side by side.
+        let reloads = Arc::new(AtomicUsize::new(0));
+
+        // 3. The iterator, with the sender of every signal.
+        let mut signals = SignalsInfo::<WithOrigin>::new([SIGHUP, SIGTERM, SIGINT, SIGUSR1])?;
+        let handle = signals.handle();
+
+        // 4. Bad input is an error, not a crash.
+        match signals.add_signal(1000) {
+            Err(err) => println!("add_signal(1000) refused: {}", err),
+            Ok(()) => println!("add_signal(1000) unexpectedly accepted"),
+        }
+
+        // The self-demonstration runs in a thread; the main thread handles signals and
+        // acknowledges each one, so the output comes in order.
+        let (ack, acked) = mpsc::channel::<()>();
+        let demo = thread::spawn({
+            let handle = handle.clone();
+            move || {
+                let wait_ack = |what: &str| {
+                    if acked.recv_timeout(Duration::from_secs(5)).is_err() {
+                        println!("   (no reaction to {} within 5 s!)", what);
+                    }
+                };
+                println!("\n-- self-demonstration --");
+                println!("sending SIGHUP to myself (expect: reload)");
+                send_to_self(SIGHUP);
+                wait_ack("SIGHUP");
+                println!("sending SIGUSR1 to myself (expect: status report)");
+                send_to_self(SIGUSR1);
+                wait_ack("SIGUSR1");
+                println!("removing SIGUSR1 from the iterator, sending it again (expect: silence)");
+                handle.remove_signal(SIGUSR1);
+                send_to_self(SIGUSR1);
+                match acked.recv_timeout(Duration::from_millis(300)) {
+                    Ok(()) => println!("   (unexpected: SIGUSR1 was still reported)"),
+                    Err(_) => println!("   (nothing reported, as expected)"),
                 }
-            };
-            println!("\n-- self-demonstration --");
-            println!("sending SIGHUP to myself (expect: reload)");
-            send_to_self(SIGHUP);
-            wait_ack("SIGHUP");
-            println!("sending SIGUSR1 to myself (expect: status report)");
-            send_to_self(SIGUSR1);
-            wait_ack("SIGUSR1");
-            println!("removing SIGUSR1 from the iterator, sending it again (expect: silence)");
-            handle.remove_signal(SIGUSR1);
-            send_to_self(SIGUSR1);
-            match acked.recv_timeout(Duration::from_millis(300)) {
-                Ok(()) => println!("   (unexpected: SIGUSR1 was still reported)"),
-                Err(_) => println!("   (nothing reported, as expected)"),
+                if exit_after_demo {
+                    println!("sending SIGTERM to myself (expect: graceful shutdown)");
+                    send_to_self(SIGTERM);
+                } else {
+                    println!("\n-- now it's your turn --");
+                    println!("try: kill -HUP {}   (reload)", pid);
+                    println!("     kill -USR1 {}  (ignored: removed above)", pid);
+                    println!(
+                        "     Ctrl-C or kill -TERM {}  (graceful shutdown; twice = immediate)",
+                        pid
+                    );
+                }
+                let _ = io::stdout().flush();
             }
-            if exit_after_demo {
-                println!("sending SIGTERM to myself (expect: graceful shutdown)");
-                send_to_self(SIGTERM);
-            } else {
-                println!("\n-- now it's your turn --");
-                println!("try: kill -HUP {}   (reload)", pid);
-                println!("     kill -USR1 {}  (ignored: removed above)", pid);
-                println!(
-                    "     Ctrl-C or kill -TERM {}  (graceful shutdown; twice = immediate)",
-                    pid
-                );
-            }
-            let _ = io::stdout().flush();
-        }
-    });
+        });
 
-    for origin in &mut signals {
-        let who = describe(&origin);
-        match origin.signal {
-            SIGHUP => {
-                let n = reloads.fetch_add(1, Ordering::SeqCst) + 1;
-                println!(
-                    "[main] {} {}: reloading configuration (reload #{})",
-                    name(origin.signal),
-                    who,
-                    n
-                );
-                let _ = ack.send(());
-            }
-            SIGUSR1 => {
-                println!(
-                    "[main] {} {}: status: {} reload(s) so far",
-                    name(origin.signal),
-                    who,
-                    reloads.load(Ordering::SeqCst)
-                );
-                let _ = ack.send(());
-            }
-            sig => {
-                println!("[main] {} {}: shutting down gracefully", name(sig), who);
-                println!(
-                    "[main] (a second TERM/INT/QUIT now would exit immediately with status 1)"
-                );
-                break;
+        for origin in &mut signals {
+            let who = describe(&origin);
+            match origin.signal {
+                SIGHUP => {
+                    let n = reloads.fetch_add(1, Ordering::SeqCst) + 1;
+                    println!(
+                        "[main] {} {}: reloading configuration (reload #{})",
+                        name(origin.signal),
+                        who,
+                        n
+                    );
+                    let _ = ack.send(());
+                }
+                SIGUSR1 => {
+                    println!(
+                        "[main] {} {}: status: {} reload(s) so far",
+                        name(origin.signal),
+                        who,
+                        reloads.load(Ordering::SeqCst)
+                    );
+                    let _ = ack.send(());
+                }
+                sig => {
+                    println!("[main] {} {}: shutting down gracefully", name(sig), who);
+                    println!(
+                        "[main] (a second TERM/INT/QUIT now would exit immediately with status 1)"
+                    );
+                    break;
+                }
             }
         }
+
+        demo.join().expect("demo thread");
+        // Pretend to clean up; a second Ctrl-C during this would exit at once.
+        thread::sleep(Duration::from_millis(100));
+        println!("[main] cleanup done, bye");
+        Ok(())
     }
-
-    demo.join().expect("demo thread");
-    // Pretend to clean up; a second Ctrl-C during this would exit at once.
-    thread::sleep(Duration::from_millis(100));
-    println!("[main] cleanup done, bye");
-    Ok(())
 }

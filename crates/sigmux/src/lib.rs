@@ -155,8 +155,18 @@
 //! * **Fault signals** (`SIGSEGV`, `SIGILL`, `SIGFPE`, `SIGBUS` raised by the CPU) cannot be
 //!   handled by returning from a handler; the forbidden ones are refused, and the patterns
 //!   here do not suit the rest of them.
+//!
+//! # Portability
+//!
+//! * **Linux** (glibc, musl): everything, including real-time signals from
+//!   `SIGRTMIN()` to `SIGRTMAX()` and the full [`Origin`](low_level::siginfo::Origin)
+//!   (sender, cause from `si_code`, `sigqueue` payload, child status).
+//! * **Other Unix systems** (macOS, the BSDs, …): everything builds on POSIX calls; the
+//!   numbers a signal may have and the `siginfo_t` fields that are filled in vary. macOS does
+//!   not fill in `si_code`, so the cause is [`Unknown`](low_level::siginfo::Cause::Unknown)
+//!   there and the sender is reported when its fields are non-zero.
 //! * **Windows**: only [`flag`], [`consts`] and parts of [`low_level`] exist, over the C
-//!   runtime's `signal`, as in signal-hook.
+//!   runtime's `signal` (`SIGINT`, `SIGTERM`, `SIGBREAK`, `SIGABRT`, …), as in signal-hook.
 //!
 //! # Features
 //!
@@ -171,6 +181,12 @@
     missing_debug_implementations,
     rust_2018_idioms,
     unreachable_pub
+)]
+// The docs link to items of optional features; with those features off the links have no
+// target (docs.rs and CI build the docs with all features, where every link is checked).
+#![cfg_attr(
+    not(all(feature = "iterator", feature = "extended-siginfo")),
+    allow(rustdoc::broken_intra_doc_links)
 )]
 
 pub mod consts;

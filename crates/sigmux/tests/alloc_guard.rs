@@ -6,7 +6,7 @@
 //! so `enter` (registered first) stores the handling thread's `pthread_self` and `leave`
 //! (registered last) clears it. Real signals are used, raised in the thread and sent from
 //! other threads.
-#![cfg(feature = "iterator")]
+#![cfg(all(unix, feature = "iterator"))]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::Read;

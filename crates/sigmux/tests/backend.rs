@@ -1,6 +1,6 @@
 //! The generic backend the async adapters use: `SignalDelivery` over a caller's socket pair,
 //! `SignalIterator::poll_signal` with a non-blocking readiness check, `PollResult`s.
-#![cfg(feature = "iterator")]
+#![cfg(all(unix, feature = "iterator"))]
 
 use std::io::{ErrorKind, Read};
 use std::os::unix::net::UnixStream;

@@ -1,7 +1,7 @@
 //! Semantics of the blocking iterator shared with signal-hook: idempotent `add_signal`, `close`
 //! ends `forever` and makes `wait` return, stale wake-ups give empty batches (never a hang),
 //! each pending signal is reported once per batch, signals from other threads arrive.
-#![cfg(feature = "iterator")]
+#![cfg(all(unix, feature = "iterator"))]
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};

@@ -1,4 +1,5 @@
 //! The self-pipe registration: descriptor flags, socket vs pipe writes, closing exactly once.
+#![cfg(unix)]
 
 use std::io::Read;
 use std::os::unix::io::{AsRawFd, FromRawFd, OwnedFd, RawFd};

@@ -1,6 +1,6 @@
 //! `Handle::remove_signal`: once it returns, the signal is no longer reported by that
 //! iterator (not even arrivals not yet read); other signals are unaffected.
-#![cfg(feature = "iterator")]
+#![cfg(all(unix, feature = "iterator"))]
 
 use std::sync::mpsc;
 use std::thread;

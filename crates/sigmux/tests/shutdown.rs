@@ -1,6 +1,7 @@
 //! Termination patterns, each in a forked child (they end the process for good): the
 //! double-signal shutdown, the conditional default action (dying *by* the signal), and the
 //! default-action emulation.
+#![cfg(unix)]
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

@@ -1,6 +1,6 @@
 //! `WithOrigin` decodes `siginfo_t` in Rust: sender pid/uid, cause, the value of a queued
 //! signal and the status of a child for `SIGCHLD`.
-#![cfg(feature = "extended-siginfo")]
+#![cfg(all(unix, feature = "extended-siginfo"))]
 
 use libc::{SIGCHLD, SIGUSR1};
 use sigmux::iterator::exfiltrator::WithOrigin;

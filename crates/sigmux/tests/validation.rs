@@ -1,7 +1,7 @@
 //! Bad signal numbers are refused with `InvalidInput` naming the signal, by every
 //! `Result`-returning registration — never a panic or an abort (signal-hook aborts the process
 //! for `Signals::new([1000])`).
-#![cfg(feature = "iterator")]
+#![cfg(all(unix, feature = "iterator"))]
 
 use std::io::ErrorKind;
 use std::os::unix::net::UnixStream;
