@@ -87,6 +87,7 @@
 //! Reload the configuration on `SIGHUP`:
 //!
 //! ```
+//! # #[cfg(unix)] {
 //! use std::sync::atomic::{AtomicBool, Ordering};
 //! use std::sync::Arc;
 //!
@@ -102,6 +103,7 @@
 //!     }
 //!     // serve one request
 //! }
+//! # }
 //! # Ok::<(), std::io::Error>(())
 //! ```
 

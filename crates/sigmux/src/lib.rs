@@ -55,6 +55,7 @@
 //! second one, if the shutdown hangs, exits at once from inside the handler.
 //!
 //! ```
+//! # #[cfg(unix)] {
 //! use std::sync::atomic::AtomicBool;
 //! use std::sync::Arc;
 //!
@@ -76,13 +77,14 @@
 //!     break;
 //! }
 //! // cleanup; a second Ctrl-C now exits at once
+//! # }
 //! # Ok::<(), std::io::Error>(())
 //! ```
 //!
 //! ## Reload on SIGHUP, with the sender's pid and uid
 //!
 //! ```
-//! # #[cfg(feature = "extended-siginfo")] {
+//! # #[cfg(all(unix, feature = "extended-siginfo"))] {
 //! use sigmux::consts::{SIGHUP, SIGTERM};
 //! use sigmux::iterator::exfiltrator::WithOrigin;
 //! use sigmux::iterator::SignalsInfo;

@@ -16,7 +16,6 @@
 #![allow(dead_code)] // Not every platform uses every helper.
 
 use std::io;
-use std::os::unix::io::{FromRawFd, OwnedFd, RawFd};
 
 use libc::c_int;
 
@@ -117,6 +116,8 @@ pub(crate) fn is_reserved(signal: c_int) -> bool {
 
 #[cfg(not(windows))]
 mod fds {
+    use std::os::unix::io::{FromRawFd, OwnedFd, RawFd};
+
     use super::*;
 
     /// `MSG_DONTWAIT`, plus `MSG_NOSIGNAL` where it exists so a closed reader never raises

@@ -121,10 +121,12 @@ pub fn signal_name(signal: c_int) -> Option<&'static str> {
 /// [`abort`](super::abort) directly if that matters more than dying by the right signal.
 ///
 /// ```
+/// # #[cfg(unix)] {
 /// // Ignored by default: nothing happens.
 /// sigmux::low_level::emulate_default_handler(libc::SIGCHLD)?;
 /// // Unknown to the table: an error.
 /// assert!(sigmux::low_level::emulate_default_handler(1000).is_err());
+/// # }
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub fn emulate_default_handler(signal: c_int) -> Result<(), Error> {
@@ -164,7 +166,7 @@ fn reset_to_default(signal: c_int) -> bool {
 #[cfg(windows)]
 fn reset_to_default(signal: c_int) -> bool {
     // SAFETY: SIG_DFL is 0 in the CRT; `signal` only changes the disposition.
-    unsafe { libc::signal(signal, 0) != libc::SIG_ERR }
+    unsafe { libc::signal(signal, 0) != libc::SIG_ERR as libc::sighandler_t }
 }
 
 /// Unblocks `signal` in the calling thread so raising it takes effect at once (a handler for

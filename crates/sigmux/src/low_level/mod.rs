@@ -26,11 +26,13 @@ pub use sigmux_registry::{register, unregister};
 /// This function is async-signal-safe.
 ///
 /// ```
+/// # #[cfg(unix)] {
 /// use std::sync::atomic::{AtomicBool, Ordering};
 /// static GOT: AtomicBool = AtomicBool::new(false);
 /// sigmux::flag::register(sigmux::consts::SIGUSR2, &GOT)?;
 /// sigmux::low_level::raise(sigmux::consts::SIGUSR2)?;
 /// assert!(GOT.load(Ordering::SeqCst));
+/// # }
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub fn raise(sig: c_int) -> Result<(), Error> {
