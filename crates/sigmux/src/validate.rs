@@ -19,8 +19,9 @@ pub(crate) fn validate_signal(signal: c_int) -> io::Result<()> {
     let max = sys::max_signal();
     if signal <= 0 || signal > max {
         return Err(invalid(format!(
-            "signal {} is not a valid signal number on this platform (valid: 1..={})",
-            signal, max
+            "signal {} is not a valid signal number on this platform (valid: {})",
+            signal,
+            valid_ranges(max)
         )));
     }
     if crate::consts::FORBIDDEN.contains(&signal) {
@@ -45,6 +46,23 @@ pub(crate) fn validate_signal(signal: c_int) -> io::Result<()> {
         });
     }
     Ok(())
+}
+
+/// The valid numbers in words, e.g. `1..=31 and SIGRTMIN()..=SIGRTMAX() = 34..=64`.
+fn valid_ranges(max: c_int) -> String {
+    match sys::realtime_range() {
+        Some((rtmin, rtmax)) if rtmin > 1 && (1..rtmin).any(sys::is_reserved) => {
+            let last_classic = (1..rtmin)
+                .rev()
+                .find(|&s| !sys::is_reserved(s))
+                .unwrap_or(1);
+            format!(
+                "1..={} and SIGRTMIN()..=SIGRTMAX() = {}..={}",
+                last_classic, rtmin, rtmax
+            )
+        }
+        _ => format!("1..={}", max),
+    }
 }
 
 fn named(signal: c_int) -> String {

@@ -111,7 +111,8 @@ pub fn signal_name(signal: c_int) -> Option<&'static str> {
 /// # Errors
 ///
 /// A signal missing from the table of [`signal_name`] gives an error of kind `InvalidInput`
-/// (`EINVAL`).
+/// (the bare OS error `EINVAL`: a message naming the signal would need an allocation, which
+/// an async-signal-safe function must not make).
 ///
 /// # Races
 ///
