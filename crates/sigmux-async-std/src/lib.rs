@@ -112,8 +112,6 @@
 #![warn(unreachable_pub)]
 #![deny(unsafe_code)]
 
-mod pipe;
-
 use std::borrow::Borrow;
 use std::fmt;
 use std::fs::File;
@@ -197,7 +195,7 @@ impl<E: Exfiltrator> SignalsInfo<E> {
     {
         // Non-blocking both ways: the handler never waits on a full pipe and the reads stop
         // when the pipe is empty. (`File` is only the read end's owner, for `AsyncRead`.)
-        let (read, write) = pipe::pipe()?;
+        let (read, write) = sigmux::iterator::backend::self_pipe()?;
         let read = Async::new(File::from(read))?;
         let delivery = SignalDelivery::with_pipe(read, write, exfiltrator, signals)?;
         let inner = OwningSignalIterator::new(delivery);

@@ -65,13 +65,6 @@
 ))]
 #[macro_use]
 mod signals;
-#[cfg(any(
-    feature = "support-v0_6",
-    feature = "support-v0_7",
-    feature = "support-v0_8",
-    feature = "support-v1_0"
-))]
-mod pipe;
 
 #[cfg(feature = "support-v0_6")]
 #[cfg_attr(docsrs, doc(cfg(feature = "support-v0_6")))]

@@ -54,7 +54,7 @@ macro_rules! signals_over_pipe {
                 I: IntoIterator<Item = S>,
                 S: Borrow<c_int>,
             {
-                let (read, write) = crate::pipe::pipe()?;
+                let (read, write) = sigmux::iterator::backend::self_pipe()?;
                 let delivery = SignalDelivery::with_pipe(read, write, exfiltrator, signals)?;
                 Ok(Self(delivery))
             }

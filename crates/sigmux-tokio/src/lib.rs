@@ -115,7 +115,6 @@
 #![warn(unreachable_pub)]
 #![deny(unsafe_code)]
 
-mod pipe;
 mod read_end;
 
 use std::borrow::Borrow;
@@ -177,7 +176,7 @@ impl<E: Exfiltrator> SignalsInfo<E> {
     {
         // Non-blocking both ways: the handler never waits on a full pipe and the drain stops
         // when the pipe is empty.
-        let (read, write) = pipe::pipe()?;
+        let (read, write) = sigmux::iterator::backend::self_pipe()?;
         let delivery = SignalDelivery::with_pipe(ReadEnd::new(read)?, write, exfiltrator, signals)?;
         let inner = OwningSignalIterator::new(delivery);
         let handle = inner.handle();
