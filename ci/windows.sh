@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Builds the registry's tests for x86_64-pc-windows-gnu and runs them under wine, with the
-# shared tool (it installs Debian's rustc-web, mingw-w64 and wine on first use).
+# Builds the tests of the crates that support Windows (sigmux-registry, sigmux) for
+# x86_64-pc-windows-gnu and runs them under wine, with the shared tool (it installs Debian's
+# rustc-web, mingw-w64 and wine on first use). The adapters, like their signal-hook
+# counterparts, are Unix-only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tool="../shared/tools/windows-tests-under-wine.sh"
@@ -9,4 +11,7 @@ if [ ! -f "$tool" ]; then
     exit 1
 fi
 export CARGO_TARGET_DIR_WINE="${CARGO_TARGET_DIR_WINE:-$PWD/target/wine}"
-bash "$tool" crates/sigmux-registry
+for crate in crates/sigmux-registry crates/sigmux; do
+    echo "--- $crate"
+    bash "$tool" "$crate"
+done
