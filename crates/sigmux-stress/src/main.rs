@@ -92,6 +92,7 @@ mod run {
         pub(crate) fds: [Option<usize>; 4],
         pub(crate) rss: [Option<u64>; 2],
         pub(crate) children_ok: bool,
+        pub(crate) check_memory: bool,
     }
 
     /// Allowed growth of resident memory between the two steady-state samples.
@@ -145,7 +146,7 @@ mod run {
                 }
             }
             if let [Some(start), Some(end)] = self.rss {
-                if end > start + RSS_SLACK {
+                if self.check_memory && end > start + RSS_SLACK {
                     v.push(format!(
                         "memory grew from {} to {} KiB",
                         start >> 10,
@@ -207,9 +208,14 @@ mod run {
             );
             let kib = |r: Option<u64>| r.map_or("?".to_string(), |b| format!("{} KiB", b >> 10));
             println!(
-                "resident memory:         {} at start, {} at end",
+                "resident memory:         {} at start, {} at end{}",
                 kib(self.rss[0]),
-                kib(self.rss[1])
+                kib(self.rss[1]),
+                if self.check_memory {
+                    ""
+                } else {
+                    " (not checked)"
+                }
             );
         }
     }
@@ -391,6 +397,7 @@ mod run {
             fds: [fd_base, fd_start, fd_end, fd_after],
             rss: [rss_start, rss_end],
             children_ok,
+            check_memory: cfg.check_memory,
         }
     }
 
