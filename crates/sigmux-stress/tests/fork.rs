@@ -10,10 +10,8 @@
 //! (`sigmux_testkit::in_child`); the grandchildren it forks arm their own alarms. Waits use
 //! blocking reads under those watchdogs or absolute deadlines, never sleep-then-assert.
 //!
-//! The two isolation tests of an *inherited* iterator are `#[ignore]`d: they fail today,
-//! because a child inherits the iterator's self-pipe and its registered action (see the
-//! fork limitation in sigmux's crate docs and the fix requested in the suite's report). Run
-//! them with `cargo test -p sigmux-stress --test fork -- --ignored`.
+//! The isolation of an *inherited* iterator works because sigmux gives every live delivery a
+//! private pipe in the child, right after `fork` (`sigmux::iterator`'s fork module).
 #![cfg(unix)]
 
 use std::os::unix::io::{AsRawFd, RawFd};
@@ -290,7 +288,6 @@ fn delivery(signal: i32) -> SignalDelivery<UnixStream, SignalOnly> {
 /// action writing to it, so a signal handled in the child makes the parent's iterator
 /// readable (a spurious wake-up; with many children, a busy parent).
 #[test]
-#[ignore = "fails until sigmux detects fork in the iterator's handler action (fix requested)"]
 fn signal_in_child_does_not_wake_the_parents_iterator() {
     in_child(30, || {
         let mut parent = delivery(SIGUSR1);
@@ -317,7 +314,6 @@ fn signal_in_child_does_not_wake_the_parents_iterator() {
 /// as the parent's, so the parent's signal wakes the child's iterator (and a child that
 /// reads it steals the parent's wake-up).
 #[test]
-#[ignore = "fails until sigmux re-creates an inherited iterator's pipe in the child (fix requested)"]
 fn signal_in_parent_does_not_wake_the_childs_inherited_iterator() {
     in_child(30, || {
         let mut parent = delivery(SIGUSR1);

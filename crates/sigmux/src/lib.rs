@@ -141,19 +141,22 @@
 //!   (`pthread_sigmask`). If every thread blocks a signal, nothing here sees it. A thread
 //!   blocked in [`wait`](iterator::SignalsInfo::wait) needs no particular mask: the
 //!   handler may run in any thread and wakes it through the pipe.
-//! * **Threads.** The handler runs in whichever thread the kernel picks. Register the first
-//!   action for a signal early, before starting threads: while the very first registration
-//!   of a signal installs the process handler, a signal arriving in another thread may miss
-//!   the previously installed handler.
+//! * **Threads.** The handler runs in whichever thread the kernel picks. Registration is
+//!   safe from any thread at any time: a signal that arrives while the first registration of
+//!   a signal installs the process handler still reaches the previously installed handler.
 //! * **The disposition stays.** Once registered, a signal stays caught by the registry's
 //!   handler even after every action is unregistered (it is then ignored, not given its
-//!   default action). To terminate "as if by default", use
-//!   [`emulate_default_handler`](low_level::emulate_default_handler).
-//! * **fork.** A child inherits the handlers and the self-pipes: a signal handled in the
-//!   child wakes the parent's iterator (a spurious empty batch for the parent; the child's
-//!   signal is reported to no one in the child). Create iterators after `fork`, in the
-//!   process that will use them; in the child after `fork` but before `exec`, only
-//!   async-signal-safe functions (like [`low_level::exit`]) may be used anyway.
+//!   default action), as with signal-hook. To terminate "as if by default", use
+//!   [`emulate_default_handler`](low_level::emulate_default_handler); to get the previous
+//!   disposition back when the last action goes, register through
+//!   `sigmux_registry::try_register` with `Options::restore`.
+//! * **fork.** A child inherits the handlers, the flags and the iterators. Right after
+//!   `fork`, sigmux gives each live iterator (and adapter stream) of the child a private
+//!   self-pipe at the same descriptor numbers, so a signal handled in the child never wakes
+//!   the parent's iterator and the parent's signals never wake the child's. The child can
+//!   register, unregister and receive signals (the registry is fork-safe too). Pipes handed
+//!   to [`low_level::pipe`] are the caller's and stay shared. Between `fork` and `exec`, only
+//!   async-signal-safe functions (like [`low_level::exit`]) may be used, as always.
 //! * **Fault signals** (`SIGSEGV`, `SIGILL`, `SIGFPE`, `SIGBUS` raised by the CPU) cannot be
 //!   handled by returning from a handler; the forbidden ones are refused, and the patterns
 //!   here do not suit the rest of them.

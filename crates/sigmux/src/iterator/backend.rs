@@ -16,6 +16,7 @@ use std::sync::Arc;
 use libc::c_int;
 
 use super::exfiltrator::Exfiltrator;
+use super::fork::{self, Tracked};
 use super::shared::{Control, Shared};
 use crate::low_level::pipe::WakeFd;
 use crate::sys;
@@ -133,6 +134,8 @@ pub struct SignalDelivery<R, E: Exfiltrator> {
     read_is_socket: bool,
     handle: Handle,
     shared: Arc<Shared<E>>,
+    /// The pipe ends' entry in the fork-isolation list.
+    fork: Tracked,
 }
 
 impl<R, E: Exfiltrator> SignalDelivery<R, E>
@@ -158,6 +161,7 @@ where
     {
         let read_is_socket = sys::is_socket(read.as_raw_fd())?;
         let wake = WakeFd::new(write.into())?;
+        let fork = fork::track(read.as_raw_fd(), wake.raw(), wake.is_socket());
         let shared = Arc::new(Shared::new(exfiltrator, wake));
         let delivery = SignalDelivery {
             read,
@@ -166,6 +170,7 @@ where
                 control: Arc::clone(&shared) as Arc<dyn Control>,
             },
             shared,
+            fork,
         };
         for signal in signals {
             // On error, dropping `delivery` unregisters what was added so far.
@@ -239,6 +244,9 @@ impl<R, E: Exfiltrator> SignalDelivery<R, E> {
 
 impl<R, E: Exfiltrator> Drop for SignalDelivery<R, E> {
     fn drop(&mut self) {
+        // Before any of the pipe's descriptors can be closed (the read end is dropped right
+        // after this), so a later fork does not touch a reused number.
+        self.fork.untrack();
         // Nobody reads the pipe any more: stop the handlers writing to it.
         self.shared.shut_down();
     }

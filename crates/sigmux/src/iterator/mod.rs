@@ -64,6 +64,7 @@
 
 pub mod backend;
 pub mod exfiltrator;
+mod fork;
 mod shared;
 
 use std::borrow::Borrow;

@@ -90,6 +90,18 @@ impl WakeFd {
     /// Writes one byte, ignoring errors (a full pipe means the reader wakes up anyway).
     ///
     /// This function is async-signal-safe: one `send` or `write` system call, nothing else.
+    /// The descriptor number (for the fork-isolation list).
+    #[cfg(feature = "iterator")]
+    pub(crate) fn raw(&self) -> std::os::unix::io::RawFd {
+        self.fd.as_raw_fd()
+    }
+
+    /// Whether it is a socket.
+    #[cfg(feature = "iterator")]
+    pub(crate) fn is_socket(&self) -> bool {
+        self.poke == Poke::Send
+    }
+
     #[inline]
     pub(crate) fn wake(&self) {
         match self.poke {
