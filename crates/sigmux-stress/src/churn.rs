@@ -34,6 +34,10 @@ use crate::board::{rt_signal, STD};
 pub(crate) static STALE: AtomicU64 = AtomicU64::new(0);
 /// Registrations made and removed by the churners: actions, iterator signals, flags, pipes.
 pub(crate) static CYCLES: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
+/// Children forked in the middle of all this, and those that did not exit cleanly (a hang
+/// hits the child's alarm).
+pub(crate) static FORKS: AtomicU64 = AtomicU64::new(0);
+pub(crate) static FORK_FAILURES: AtomicU64 = AtomicU64::new(0);
 
 const SLOTS: usize = 8;
 static SLOT: [AtomicU64; SLOTS] = [const { AtomicU64::new(0) }; SLOTS];
@@ -65,11 +69,12 @@ pub(crate) struct Churners {
 impl Churners {
     pub(crate) fn start(inject_faults: bool) -> Churners {
         let stop = Arc::new(AtomicBool::new(false));
-        let kinds: [(&str, Churn); 4] = [
+        let kinds: [(&str, Churn); 5] = [
             ("churn-actions", churn_actions),
             ("churn-iterators", churn_iterators),
             ("churn-flags", churn_flags),
             ("churn-pipes", churn_pipes),
+            ("churn-forks", churn_forks),
         ];
         let threads = kinds
             .iter()
@@ -241,4 +246,53 @@ fn churn_pipes(stop: &AtomicBool, inject_faults: bool) {
         }
         n += 1;
     }
+}
+
+/// Forks in the middle of the flood and the churn (other threads registering, handlers
+/// running): the child must register, receive its own signal through a new iterator and a
+/// flag, and exit — under its own alarm, so a deadlock shows as a failure, not a hang.
+fn churn_forks(stop: &AtomicBool, _: bool) {
+    while !stop.load(SeqCst) {
+        // SAFETY: the child only uses sigmux (fork-safe by its atfork hooks), then `_exit`s.
+        let pid = unsafe { libc::fork() };
+        if pid < 0 {
+            FORK_FAILURES.fetch_add(1, SeqCst);
+            break;
+        }
+        if pid == 0 {
+            // SAFETY: alarm and _exit have no preconditions.
+            unsafe { libc::alarm(10) };
+            let code = fork_child_body();
+            // SAFETY: as above.
+            unsafe { libc::_exit(code) };
+        }
+        FORKS.fetch_add(1, SeqCst);
+        if sigmux_testkit::wait_for(pid) != sigmux_testkit::Outcome::Exited(0) {
+            FORK_FAILURES.fetch_add(1, SeqCst);
+        }
+        // A fork copies the page tables of a busy process: keep it to about 50 a second.
+        let until = std::time::Instant::now() + std::time::Duration::from_millis(20);
+        while std::time::Instant::now() < until && !stop.load(SeqCst) {
+            thread::sleep(std::time::Duration::from_millis(2));
+        }
+    }
+}
+
+fn fork_child_body() -> i32 {
+    static FLAG: AtomicBool = AtomicBool::new(false);
+    let Ok(mut signals) = Signals::new([libc::SIGUSR1]) else {
+        return 2;
+    };
+    if sigmux::flag::register(libc::SIGWINCH, &FLAG).is_err() {
+        return 3;
+    }
+    if sigmux::low_level::raise(libc::SIGUSR1).is_err()
+        || sigmux::low_level::raise(libc::SIGWINCH).is_err()
+    {
+        return 4;
+    }
+    if signals.forever().next() != Some(libc::SIGUSR1) || !FLAG.load(SeqCst) {
+        return 5;
+    }
+    0
 }

@@ -87,6 +87,7 @@ mod run {
         pub(crate) wrong_origin: u64,
         pub(crate) stale: u64,
         pub(crate) cycles: [u64; 4],
+        pub(crate) forks: (u64, u64),
         pub(crate) handler_allocs: u64,
         pub(crate) handler_runs: u64,
         pub(crate) fds: [Option<usize>; 4],
@@ -127,6 +128,9 @@ mod run {
                     "{} deliveries with a wrong origin",
                     self.wrong_origin
                 ));
+            }
+            if self.forks.1 > 0 {
+                v.push(format!("{} forked children failed or hung", self.forks.1));
             }
             if self.stale > 0 {
                 v.push(format!("{} actions ran after unregister", self.stale));
@@ -193,6 +197,10 @@ mod run {
                 "actions run when they should not: {} (registrations made and removed: {} \
                  actions, {} iterator signals, {} flags, {} pipes)",
                 self.stale, self.cycles[0], self.cycles[1], self.cycles[2], self.cycles[3]
+            );
+            println!(
+                "forks during the churn:  {} children, {} failed or hung",
+                self.forks.0, self.forks.1
             );
             println!(
                 "handler allocations:     {} (over {} guarded handler runs)",
@@ -392,6 +400,7 @@ mod run {
             wrong_origin: receivers::WRONG_ORIGIN.load(SeqCst),
             stale: churn::STALE.load(SeqCst),
             cycles: [0, 1, 2, 3].map(|i| churn::CYCLES[i].load(SeqCst)),
+            forks: (churn::FORKS.load(SeqCst), churn::FORK_FAILURES.load(SeqCst)),
             handler_allocs: guard::violations(),
             handler_runs: guard::deliveries(),
             fds: [fd_base, fd_start, fd_end, fd_after],
