@@ -6,7 +6,9 @@
 //! abort.
 //!
 //! The outcome table is `BAD_INPUT.md`; regenerate it with
-//! `SIGMUX_BAD_INPUT_TABLE=crates/sigmux-stress/BAD_INPUT.md cargo test -p sigmux-stress --test bad_input`.
+//! `SIGMUX_BAD_INPUT_TABLE=crates/sigmux-stress/BAD_INPUT.md cargo test -p sigmux-stress --test bad_input`
+//! (which keeps the file's Windows section: the table `bad_input_portable.rs` prints under
+//! wine with `--nocapture`).
 #![cfg(unix)]
 #![allow(deprecated)] // unregister_signal is tested too
 
@@ -727,7 +729,15 @@ fn bad_input_gives_clear_errors_and_never_aborts() {
     table.push_str(&messages);
 
     if let Ok(path) = std::env::var("SIGMUX_BAD_INPUT_TABLE") {
-        std::fs::write(&path, &table).expect("write the table");
+        // Keep the Windows section (from bad_input_portable.rs under wine) of the old file.
+        let marker = "<!-- windows -->";
+        let old = std::fs::read_to_string(&path).unwrap_or_default();
+        let mut text = table.clone();
+        if let Some(at) = old.find(marker) {
+            text.push('\n');
+            text.push_str(&old[at..]);
+        }
+        std::fs::write(&path, text).expect("write the table");
     }
     println!("{}", table);
     assert!(
