@@ -33,14 +33,18 @@ use crate::board::{rt_signal, STD};
 /// Actions that ran after their unregistration returned.
 pub(crate) static STALE: AtomicU64 = AtomicU64::new(0);
 /// Registrations made and removed by the churners: actions, iterator signals, flags, pipes.
-pub(crate) static CYCLES: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
+pub(crate) static CYCLES: [AtomicU64; 4] = [ZERO; 4];
 /// Children forked in the middle of all this, and those that did not exit cleanly (a hang
 /// hits the child's alarm).
 pub(crate) static FORKS: AtomicU64 = AtomicU64::new(0);
 pub(crate) static FORK_FAILURES: AtomicU64 = AtomicU64::new(0);
 
 const SLOTS: usize = 8;
-static SLOT: [AtomicU64; SLOTS] = [const { AtomicU64::new(0) }; SLOTS];
+static SLOT: [AtomicU64; SLOTS] = [ZERO; SLOTS];
+/// Initialises the arrays of atomics (a `const` item may be repeated; MSRV 1.71 has no
+/// inline `const` blocks).
+#[allow(clippy::declare_interior_mutable_const)]
+const ZERO: AtomicU64 = AtomicU64::new(0);
 static NEXT_TOKEN: AtomicU64 = AtomicU64::new(1);
 
 /// The signal used only by the planted allocating action.

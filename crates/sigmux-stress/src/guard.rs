@@ -36,7 +36,9 @@ thread_local! {
 }
 
 /// The handlers the trampoline forwards to, by signal number (0 = not wrapped).
-static ORIGINAL: [AtomicUsize; MAX_SIG] = [const { AtomicUsize::new(0) }; MAX_SIG];
+#[allow(clippy::declare_interior_mutable_const)] // only used to initialise the array below
+const UNWRAPPED: AtomicUsize = AtomicUsize::new(0);
+static ORIGINAL: [AtomicUsize; MAX_SIG] = [UNWRAPPED; MAX_SIG];
 /// Allocator calls made inside a handler.
 static VIOLATIONS: AtomicU64 = AtomicU64::new(0);
 /// Deliveries that went through the trampoline.
