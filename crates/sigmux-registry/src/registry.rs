@@ -19,7 +19,8 @@ use core::cell::UnsafeCell;
 use core::ptr;
 use std::collections::BTreeMap;
 use std::io::{Error, ErrorKind};
-use std::sync::{Mutex, MutexGuard, Once};
+use core::sync::atomic::AtomicBool;
+use std::sync::{Mutex, MutexGuard};
 
 use libc::c_int;
 
@@ -125,8 +126,29 @@ static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
 });
 
 fn lock() -> MutexGuard<'static, Registry> {
-    FORK_HOOKS.call_once(|| sys::on_fork(fork_prepare, fork_parent, fork_child));
+    sys::keep_constructor();
+    install_fork_hooks();
     lock_unhooked()
+}
+
+/// Called before `main` where the platform has a constructor list (see `sys`).
+pub(crate) fn at_process_start() {
+    install_fork_hooks();
+}
+
+/// Installs the fork hooks once. Never waits (unlike `Once`, whose "running" state a child
+/// forked at the wrong moment would wait on forever): a thread that loses the race goes on,
+/// and at worst a fork concurrent with the very first registration runs without the hooks.
+/// Where the platform has a constructor list, the hooks are installed before `main`, so
+/// that case cannot happen.
+fn install_fork_hooks() {
+    if !FORK_HOOKS.load(Ordering::Acquire)
+        && FORK_HOOKS
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    {
+        sys::on_fork(fork_prepare, fork_parent, fork_child);
+    }
 }
 
 fn lock_unhooked() -> MutexGuard<'static, Registry> {
@@ -144,7 +166,7 @@ fn lock_unhooked() -> MutexGuard<'static, Registry> {
 // Calling `fork` from inside an action is not supported (POSIX no longer lists `fork` as
 // async-signal-safe): the child would then forget a reader that is still running.
 
-static FORK_HOOKS: Once = Once::new();
+static FORK_HOOKS: AtomicBool = AtomicBool::new(false);
 
 /// The registry lock held across a `fork`, by the forking thread.
 struct ForkGuard(UnsafeCell<Option<MutexGuard<'static, Registry>>>);

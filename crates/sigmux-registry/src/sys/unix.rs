@@ -225,10 +225,36 @@ pub(crate) fn empty_siginfo(sig: c_int) -> siginfo_t {
 static IGNORED_AT_START: [AtomicU64; 3] = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
 static SNAPSHOT_TAKEN: AtomicBool = AtomicBool::new(false);
 
-/// Records which signals are ignored right now. Runs from the platform's constructor list,
-/// before `main` (and before anything can install handlers), or at the first query where the
-/// platform has no constructor list.
-extern "C" fn snapshot_ignored() {
+/// Runs from the platform's constructor list, before `main`, while the process has one
+/// thread: records the dispositions at start and installs the registry's fork hooks (so no
+/// fork can ever find the registry lock held without them).
+extern "C" fn at_start() {
+    snapshot_ignored();
+    crate::registry::at_process_start();
+}
+
+/// Keeps the constructor linked: referencing it from code that runs keeps its object file
+/// (and so its constructor-list entry) in the executable.
+#[inline]
+pub(crate) fn keep_constructor() {
+    #[cfg(any(
+        target_os = "linux",
+        target_os = "android",
+        target_os = "freebsd",
+        target_os = "dragonfly",
+        target_os = "netbsd",
+        target_os = "openbsd",
+        target_os = "illumos",
+        target_os = "solaris",
+        target_os = "hurd",
+        target_vendor = "apple"
+    ))]
+    core::hint::black_box(&AT_START);
+}
+
+/// Records which signals are ignored right now: from [`at_start`], or at the first query
+/// where the platform has no constructor list.
+fn snapshot_ignored() {
     for sig in 1..SLOTS {
         if let Ok(d) = query(sig as c_int) {
             if d.is_ignore() {
@@ -254,30 +280,17 @@ extern "C" fn snapshot_ignored() {
 ))]
 #[used]
 #[link_section = ".init_array"]
-static SNAPSHOT_AT_START: extern "C" fn() = snapshot_ignored;
+static AT_START: extern "C" fn() = at_start;
 
 #[cfg(target_vendor = "apple")]
 #[used]
 #[link_section = "__DATA,__mod_init_func"]
-static SNAPSHOT_AT_START: extern "C" fn() = snapshot_ignored;
+static AT_START: extern "C" fn() = at_start;
 
 /// Whether `sig` was ignored (`SIG_IGN`) when the process started: inherited from the parent
 /// across `exec`, as `nohup` does for `SIGHUP`.
 pub(crate) fn ignored_at_start(sig: c_int) -> bool {
-    #[cfg(any(
-        target_os = "linux",
-        target_os = "android",
-        target_os = "freebsd",
-        target_os = "dragonfly",
-        target_os = "netbsd",
-        target_os = "openbsd",
-        target_os = "illumos",
-        target_os = "solaris",
-        target_os = "hurd",
-        target_vendor = "apple"
-    ))]
-    // Referencing the constructor keeps its object file (and so its list entry) linked.
-    core::hint::black_box(&SNAPSHOT_AT_START);
+    keep_constructor();
     if !SNAPSHOT_TAKEN.load(Ordering::Acquire) {
         snapshot_ignored();
     }

@@ -146,6 +146,9 @@ pub(crate) fn ignored_at_start(_sig: c_int) -> bool {
     false
 }
 
+/// Nothing runs at start on Windows.
+pub(crate) fn keep_constructor() {}
+
 /// Windows has no `fork`.
 pub(crate) fn on_fork(_: extern "C" fn(), _: extern "C" fn(), _: extern "C" fn()) {}
 

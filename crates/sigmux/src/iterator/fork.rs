@@ -16,7 +16,8 @@
 
 use std::cell::UnsafeCell;
 use std::os::unix::io::RawFd;
-use std::sync::{Mutex, MutexGuard, Once};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard};
 
 use libc::c_int;
 
@@ -36,7 +37,7 @@ static LIVE: Mutex<Live> = Mutex::new(Live {
     next: 0,
     entries: Vec::new(),
 });
-static HOOKS: Once = Once::new();
+static HOOKS: AtomicBool = AtomicBool::new(false);
 
 fn lock() -> MutexGuard<'static, Live> {
     // The list stays consistent even if a panic poisoned the lock (pushes and removals only).
@@ -50,11 +51,18 @@ pub(crate) struct Tracked(Option<u64>);
 
 /// Starts tracking a delivery's pipe ends.
 pub(crate) fn track(read: RawFd, write: RawFd, socket: bool) -> Tracked {
-    HOOKS.call_once(|| {
+    // Not `Once`: a child forked while another thread runs a `Once` would wait for it
+    // forever. The loser of this race goes on at once (its fork, if concurrent, merely runs
+    // without the isolation).
+    if !HOOKS.load(Ordering::Acquire)
+        && HOOKS
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    {
         // SAFETY: plain functions that live forever. A failure (out of memory) only loses
         // the isolation, as with no hooks at all.
         unsafe { libc::pthread_atfork(Some(prepare), Some(parent), Some(child)) };
-    });
+    }
     let mut live = lock();
     let token = live.next;
     live.next += 1;
