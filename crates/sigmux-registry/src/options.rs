@@ -103,7 +103,9 @@ impl Options {
     }
 
     /// Asks for `SA_NODEFER` on or off: with it, the signal is not blocked while its handler
-    /// runs, so a second delivery can nest inside the first.
+    /// runs, so a second delivery can nest inside the first. Beware: under a flood of the
+    /// signal, handlers can then nest without bound and overflow the thread's stack; use it
+    /// only for signals that cannot arrive faster than they are handled.
     pub const fn nodefer(self, on: bool) -> Self {
         self.with(NODEFER, on)
     }
