@@ -122,8 +122,7 @@ fn registry_actions() {
                 .unwrap(),
                 // `nodefer` goes on the real-time signal, sent once: on USR2, flooded below,
                 // handlers that do not block their own signal would nest without bound.
-                sigmux_registry::try_register(USR2, Options::new().onstack(true), count)
-                    .unwrap(),
+                sigmux_registry::try_register(USR2, Options::new().onstack(true), count).unwrap(),
                 sigmux_registry::try_register_sigaction(
                     rt(),
                     Options::new().restart(false).nodefer(true),

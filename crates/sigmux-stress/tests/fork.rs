@@ -167,14 +167,13 @@ fn child_uses_iterator_and_flags_while_another_thread_registers() {
     .assert_success();
 }
 
-/// Regression guard: sigmux installs its `pthread_atfork` hooks lazily, inside a
-/// `std::sync::Once`, when the first delivery is created. A fork that lands while another
-/// thread is inside that `call_once` leaves the child's copy of the `Once` "running" forever,
-/// and the child's first `Signals::new` waits on it for good (found by the test above, at
-/// random rounds). Each round is a fresh process whose first iterator is created by a thread
-/// while the main thread forks.
+/// Regression guard: sigmux once installed its `pthread_atfork` hooks lazily, inside a
+/// `std::sync::Once`, when the first delivery was created. A fork that landed while another
+/// thread was inside that `call_once` left the child's copy of the `Once` "running" forever,
+/// and the child's first `Signals::new` waited on it for good (found by the test above, at
+/// random rounds). The hooks are now installed before `main`. Each round is a fresh process
+/// whose first iterator is created by a thread while the main thread forks.
 #[test]
-#[ignore = "deadlocks until sigmux installs its fork hooks without a lazily-run Once (fix requested)"]
 fn fork_while_the_first_iterator_is_created() {
     for round in 0..100 {
         let outcome = in_child(60, || {

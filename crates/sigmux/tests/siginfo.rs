@@ -58,7 +58,10 @@ fn sigqueue_value_is_reported_for_each_delivery() {
         assert_eq!(unsafe { libc::sigqueue(me().0, rt, sigval) }, 0);
     }
     // sigqueue to the process is delivered to any thread, maybe later: block for all three.
-    let got: Vec<_> = signals.forever().take(3).collect();
+    // Queued to the process, they may be taken by different threads whose handlers race, so
+    // the order of arrival is not guaranteed: compare in payload order.
+    let mut got: Vec<_> = signals.forever().take(3).collect();
+    got.sort_by_key(|origin| origin.value.map(|v| v.ptr));
     for (origin, value) in got.iter().zip([7, 8, 9]) {
         assert_eq!(origin.signal, rt);
         assert_eq!(origin.cause, Cause::Sent(Sent::Queue));

@@ -49,11 +49,12 @@ fn lock() -> MutexGuard<'static, Live> {
 #[derive(Debug)]
 pub(crate) struct Tracked(Option<u64>);
 
-/// Starts tracking a delivery's pipe ends.
-pub(crate) fn track(read: RawFd, write: RawFd, socket: bool) -> Tracked {
-    // Not `Once`: a child forked while another thread runs a `Once` would wait for it
-    // forever. The loser of this race goes on at once (its fork, if concurrent, merely runs
-    // without the isolation).
+/// Installs the `pthread_atfork` hooks once. Runs before `main` where the platform has a
+/// constructor list, while the process has one thread, so no fork can find the list locked
+/// without the hooks in place. Elsewhere it runs at the first `track`, never waiting (unlike a
+/// `Once`, whose "running" state a child forked at the wrong moment would wait on forever); a
+/// fork concurrent with that very first call may then run without the isolation.
+extern "C" fn install_hooks() {
     if !HOOKS.load(Ordering::Acquire)
         && HOOKS
             .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
@@ -63,6 +64,43 @@ pub(crate) fn track(read: RawFd, write: RawFd, socket: bool) -> Tracked {
         // the isolation, as with no hooks at all.
         unsafe { libc::pthread_atfork(Some(prepare), Some(parent), Some(child)) };
     }
+}
+
+#[cfg(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "freebsd",
+    target_os = "dragonfly",
+    target_os = "netbsd",
+    target_os = "openbsd",
+    target_os = "illumos",
+    target_os = "solaris"
+))]
+#[used]
+#[link_section = ".init_array"]
+static AT_START: extern "C" fn() = install_hooks;
+
+#[cfg(target_vendor = "apple")]
+#[used]
+#[link_section = "__DATA,__mod_init_func"]
+static AT_START: extern "C" fn() = install_hooks;
+
+/// Starts tracking a delivery's pipe ends.
+pub(crate) fn track(read: RawFd, write: RawFd, socket: bool) -> Tracked {
+    // Referencing the constructor keeps its object file (and its list entry) linked.
+    #[cfg(any(
+        target_os = "linux",
+        target_os = "android",
+        target_os = "freebsd",
+        target_os = "dragonfly",
+        target_os = "netbsd",
+        target_os = "openbsd",
+        target_os = "illumos",
+        target_os = "solaris",
+        target_vendor = "apple"
+    ))]
+    std::hint::black_box(&AT_START);
+    install_hooks();
     let mut live = lock();
     let token = live.next;
     live.next += 1;

@@ -135,7 +135,13 @@ pub fn emulate_default_handler(signal: c_int) -> Result<(), Error> {
     if signal == SIGSTOP || signal == SIGKILL {
         return super::raise(signal);
     }
-    let known = lookup(signal).ok_or_else(|| Error::from_raw_os_error(libc::EINVAL))?;
+    // Unix: the `EINVAL` signal-hook returns. Windows reads raw codes as Win32 errors, where
+    // 22 means something else: give the kind instead (neither allocates).
+    #[cfg(not(windows))]
+    let unknown = || Error::from_raw_os_error(libc::EINVAL);
+    #[cfg(windows)]
+    let unknown = || Error::from(std::io::ErrorKind::InvalidInput);
+    let known = lookup(signal).ok_or_else(unknown)?;
     match known.2 {
         #[cfg(not(windows))]
         Action::Ignore => Ok(()),

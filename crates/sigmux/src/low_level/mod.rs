@@ -42,7 +42,7 @@ pub fn raise(sig: c_int) -> Result<(), Error> {
     if unsafe { libc::raise(sig) } == 0 {
         Ok(())
     } else {
-        Err(Error::last_os_error())
+        Err(raise_error())
     }
 }
 
@@ -63,4 +63,18 @@ pub fn abort() -> ! {
 pub fn exit(status: c_int) -> ! {
     // SAFETY: _exit never returns and has no preconditions.
     unsafe { libc::_exit(status) }
+}
+
+/// The error of a failed `raise`: `errno` on Unix. The Windows C runtime sets `errno` (which
+/// `last_os_error` does not read there) and fails only for unknown signals, so it is
+/// `InvalidInput`. Async-signal-safe: no allocation either way.
+fn raise_error() -> Error {
+    #[cfg(not(windows))]
+    {
+        Error::last_os_error()
+    }
+    #[cfg(windows)]
+    {
+        Error::from(std::io::ErrorKind::InvalidInput)
+    }
 }
