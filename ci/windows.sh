@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the tests of the crates that support Windows (sigmux-registry, sigmux) for
+# Builds the tests of the crates that support Windows (sigmux-registry, sigmux, and the
+# portable bad-input test of sigmux-stress) for
 # x86_64-pc-windows-gnu and runs them under wine, with the shared tool (it installs Debian's
 # rustc-web, mingw-w64 and wine on first use). The adapters, like their signal-hook
 # counterparts, are Unix-only.
@@ -11,7 +12,7 @@ if [ ! -f "$tool" ]; then
     exit 1
 fi
 export CARGO_TARGET_DIR_WINE="${CARGO_TARGET_DIR_WINE:-$PWD/target/wine}"
-for crate in crates/sigmux-registry crates/sigmux; do
+for crate in crates/sigmux-registry crates/sigmux crates/sigmux-stress; do
     echo "--- $crate"
     bash "$tool" "$crate"
 done

@@ -17,9 +17,9 @@
 
 use core::cell::UnsafeCell;
 use core::ptr;
+use core::sync::atomic::AtomicBool;
 use std::collections::BTreeMap;
 use std::io::{Error, ErrorKind};
-use core::sync::atomic::AtomicBool;
 use std::sync::{Mutex, MutexGuard};
 
 use libc::c_int;
