@@ -110,6 +110,15 @@
 //! # }
 //! ```
 //!
+//! # Bad input
+//!
+//! A signal number that is not a signal here (≤ 0, reserved by the C library, above the
+//! platform's largest) is an `io::Error` of kind `InvalidInput` naming the signal, from every
+//! function; [`FORBIDDEN`] signals make the compatible checked functions panic (as
+//! `signal-hook-registry` does) and [`try_register`] return that error instead. The outcome of
+//! every public function for each kind of bad input is tabulated in the repository's
+//! [`crates/sigmux-stress/BAD_INPUT.md`](https://github.com/sigmux/sigmux/blob/main/crates/sigmux-stress/BAD_INPUT.md).
+//!
 //! # Limitations
 //!
 //! * Signals coalesce: several deliveries of the same standard signal while it is blocked

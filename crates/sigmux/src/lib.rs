@@ -121,7 +121,10 @@
 //!   above the platform's largest (65, 1000, `i32::MAX` on Linux). signal-hook panics, and
 //!   aborts the process for `Signals::new([1000])`.
 //!   ([`low_level::register`] is the registry's and still panics on forbidden signals, as
-//!   documented there.)
+//!   documented there.) The outcome of every public function of every sigmux crate for -1,
+//!   0, each forbidden and reserved signal, the maximum + 1, 1000, `i32::MAX` and bad
+//!   descriptors is tabulated, and tested each in its own process, in the repository's
+//!   [`crates/sigmux-stress/BAD_INPUT.md`](https://github.com/sigmux/sigmux/blob/main/crates/sigmux-stress/BAD_INPUT.md).
 //! * **[`Handle::remove_signal`](iterator::Handle::remove_signal)**: stop reporting one signal;
 //!   when it returns, that signal is no longer reported, others are unaffected.
 //! * **No C compiler for `extended-siginfo`**: `siginfo_t` is decoded in Rust, and
