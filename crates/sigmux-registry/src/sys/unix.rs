@@ -237,18 +237,6 @@ extern "C" fn at_start() {
 /// (and so its constructor-list entry) in the executable.
 #[inline]
 pub(crate) fn keep_constructor() {
-    #[cfg(any(
-        target_os = "linux",
-        target_os = "android",
-        target_os = "freebsd",
-        target_os = "dragonfly",
-        target_os = "netbsd",
-        target_os = "openbsd",
-        target_os = "illumos",
-        target_os = "solaris",
-        target_os = "hurd",
-        target_vendor = "apple"
-    ))]
     core::hint::black_box(&AT_START);
 }
 
@@ -267,24 +255,25 @@ fn snapshot_ignored() {
     SNAPSHOT_TAKEN.store(true, Ordering::Release);
 }
 
-#[cfg(any(
-    target_os = "linux",
-    target_os = "android",
-    target_os = "freebsd",
-    target_os = "dragonfly",
-    target_os = "netbsd",
-    target_os = "openbsd",
-    target_os = "illumos",
-    target_os = "solaris",
-    target_os = "hurd"
-))]
+/// The constructor-list entry: where the platform has such a list (ELF executables, Mach-O),
+/// the loader calls [`at_start`] before `main`. Elsewhere this is an ordinary static and the
+/// work happens lazily at first use.
 #[used]
-#[link_section = ".init_array"]
-static AT_START: extern "C" fn() = at_start;
-
-#[cfg(target_vendor = "apple")]
-#[used]
-#[link_section = "__DATA,__mod_init_func"]
+#[cfg_attr(
+    any(
+        target_os = "linux",
+        target_os = "android",
+        target_os = "freebsd",
+        target_os = "dragonfly",
+        target_os = "netbsd",
+        target_os = "openbsd",
+        target_os = "illumos",
+        target_os = "solaris",
+        target_os = "hurd"
+    ),
+    link_section = ".init_array"
+)]
+#[cfg_attr(target_vendor = "apple", link_section = "__DATA,__mod_init_func")]
 static AT_START: extern "C" fn() = at_start;
 
 /// Whether `sig` was ignored (`SIG_IGN`) when the process started: inherited from the parent

@@ -66,29 +66,11 @@ extern "C" fn install_hooks() {
     }
 }
 
-#[cfg(any(
-    target_os = "linux",
-    target_os = "android",
-    target_os = "freebsd",
-    target_os = "dragonfly",
-    target_os = "netbsd",
-    target_os = "openbsd",
-    target_os = "illumos",
-    target_os = "solaris"
-))]
+/// The constructor-list entry (ELF, Mach-O): the loader calls [`install_hooks`] before
+/// `main`. Elsewhere an ordinary static; the hooks are then installed at the first `track`.
 #[used]
-#[link_section = ".init_array"]
-static AT_START: extern "C" fn() = install_hooks;
-
-#[cfg(target_vendor = "apple")]
-#[used]
-#[link_section = "__DATA,__mod_init_func"]
-static AT_START: extern "C" fn() = install_hooks;
-
-/// Starts tracking a delivery's pipe ends.
-pub(crate) fn track(read: RawFd, write: RawFd, socket: bool) -> Tracked {
-    // Referencing the constructor keeps its object file (and its list entry) linked.
-    #[cfg(any(
+#[cfg_attr(
+    any(
         target_os = "linux",
         target_os = "android",
         target_os = "freebsd",
@@ -96,9 +78,16 @@ pub(crate) fn track(read: RawFd, write: RawFd, socket: bool) -> Tracked {
         target_os = "netbsd",
         target_os = "openbsd",
         target_os = "illumos",
-        target_os = "solaris",
-        target_vendor = "apple"
-    ))]
+        target_os = "solaris"
+    ),
+    link_section = ".init_array"
+)]
+#[cfg_attr(target_vendor = "apple", link_section = "__DATA,__mod_init_func")]
+static AT_START: extern "C" fn() = install_hooks;
+
+/// Starts tracking a delivery's pipe ends.
+pub(crate) fn track(read: RawFd, write: RawFd, socket: bool) -> Tracked {
+    // Referencing the constructor keeps its object file (and its list entry) linked.
     std::hint::black_box(&AT_START);
     install_hooks();
     let mut live = lock();
