@@ -101,12 +101,22 @@ pub(crate) fn run(opts: &Opts) -> SectionResult {
                 .filter(|(_, i)| i.role() == Role::Sigmux)
                 .map(|(k, imp)| {
                     let peer = best_peer_per_round(*imp, &imps, &values, m);
+                    // The blocking iterator's own baseline is the hand-written pattern it
+                    // replaces: give its paired per-round ratio too.
+                    let vs_pipe = match imps.iter().position(|i| *i == Imp::RawPipe) {
+                        Some(p) if *imp == Imp::SigmuxIter => format!(
+                            ", {} the raw self-pipe",
+                            report::spread(Spread::of(&ratios(&values[k][m], &values[p][m])))
+                        ),
+                        _ => String::new(),
+                    };
                     format!(
-                        "{} {} ({} the floor, {} the best peer)",
+                        "{} {} ({} the floor, {} the best peer{})",
                         imp.name(),
                         report::ns(median(&values[k][m])),
                         report::ratio(Spread::of(&ratios(&values[k][m], &values[0][m])).med),
                         report::ratio(Spread::of(&ratios(&values[k][m], &peer)).med),
+                        vs_pipe,
                     )
                 })
                 .collect();

@@ -282,6 +282,13 @@ impl<E: Exfiltrator> Pending<E> {
             next_from: 0,
         }
     }
+
+    /// Starts over as a fresh batch of the same delivery, without touching the reference
+    /// count (the blocking iterator's wake-up path reuses one batch).
+    pub(super) fn restart(&mut self) {
+        self.current = None;
+        self.next_from = 0;
+    }
 }
 
 impl<E: Exfiltrator> Iterator for Pending<E> {

@@ -253,7 +253,7 @@ impl<E: Exfiltrator> Iterator for Forever<'_, E> {
                 return Some(output);
             }
             self.signals.block();
-            self.batch = self.signals.0.batch();
+            self.batch.restart();
         }
     }
 }
