@@ -211,9 +211,6 @@ impl<E: Exfiltrator> SignalsInfo<E> {
             {
                 PollResult::Signal(signal) => return Poll::Ready(Some(signal)),
                 PollResult::Closed => break,
-                // The backend answers `Pending` without consulting the pipe when `close`
-                // lands during the poll; then no wake-up is registered, so end here instead.
-                PollResult::Pending if self.handle.is_closed() => break,
                 PollResult::Pending => return Poll::Pending,
                 PollResult::Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 PollResult::Err(e) => {

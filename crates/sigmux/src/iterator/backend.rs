@@ -388,6 +388,9 @@ impl<SD, E: Exfiltrator> SignalIterator<SD, E> {
             }
             match self.signals.borrow_mut().poll_pending(has_signals) {
                 Ok(Some(batch)) => self.iter = batch,
+                // Closed while we looked (the pipe was not consulted, so no wake-up is
+                // registered): report it now rather than a `Pending` nobody would end.
+                Ok(None) if self.signals.borrow_mut().is_closed() => return PollResult::Closed,
                 Ok(None) => return PollResult::Pending,
                 Err(err) => return PollResult::Err(err),
             }
