@@ -123,17 +123,36 @@ fn installs_with_siginfo_and_restart() {
     .assert_success();
 }
 
+/// The calling thread's `errno`.
+fn errno() -> *mut libc::c_int {
+    // SAFETY: these functions only return the address of the calling thread's errno.
+    unsafe {
+        #[cfg(any(target_os = "linux", target_os = "android", target_os = "emscripten"))]
+        return libc::__errno_location();
+        #[cfg(any(
+            target_vendor = "apple",
+            target_os = "freebsd",
+            target_os = "dragonfly"
+        ))]
+        return libc::__error();
+        #[cfg(any(target_os = "netbsd", target_os = "openbsd"))]
+        return libc::__errno();
+        #[cfg(any(target_os = "illumos", target_os = "solaris"))]
+        return libc::___errno();
+    }
+}
+
 #[test]
 fn errno_is_preserved() {
     in_child(10, || {
         // SAFETY: setting errno is async-signal-safe (the handler must undo it).
-        unsafe { register(libc::SIGUSR1, || *libc::__errno_location() = libc::EBADF) }.unwrap();
+        unsafe { register(libc::SIGUSR1, || *errno() = libc::EBADF) }.unwrap();
         // SAFETY: our thread's errno.
-        unsafe { *libc::__errno_location() = libc::ENOENT };
+        unsafe { *errno() = libc::ENOENT };
         // SAFETY: raising a handled signal; `raise` itself does not touch errno on success.
         unsafe { libc::raise(libc::SIGUSR1) };
         // SAFETY: as above.
-        assert_eq!(unsafe { *libc::__errno_location() }, libc::ENOENT);
+        assert_eq!(unsafe { *errno() }, libc::ENOENT);
         0
     })
     .assert_success();

@@ -17,7 +17,7 @@ use libc::c_int;
 
 use super::exfiltrator::Exfiltrator;
 use super::fork::{self, Tracked};
-use super::shared::{Control, Shared};
+use super::shared::{Control, Shared, Wake};
 use crate::low_level::pipe::WakeFd;
 use crate::sys;
 
@@ -123,17 +123,77 @@ impl Handle {
     }
 }
 
+/// What every delivery has, whatever its reader waits on: the state shared with the
+/// handlers, and a [`Handle`] to it. Dropping it unregisters every action.
+pub(super) struct Core<E: Exfiltrator> {
+    handle: Handle,
+    shared: Arc<Shared<E>>,
+}
+
+impl<E: Exfiltrator> Core<E> {
+    /// Wraps `shared` and registers `signals`; on error nothing stays registered.
+    pub(super) fn new<I, S>(shared: Shared<E>, signals: I) -> Result<Self, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: Borrow<c_int>,
+    {
+        let shared = Arc::new(shared);
+        let core = Core {
+            handle: Handle {
+                control: Arc::clone(&shared) as Arc<dyn Control>,
+            },
+            shared,
+        };
+        for signal in signals {
+            // On error, dropping `core` unregisters what was added so far.
+            core.handle.add_signal(*signal.borrow())?;
+        }
+        Ok(core)
+    }
+
+    /// The batch of what is pending now (nothing is drained).
+    pub(super) fn batch(&self) -> Pending<E> {
+        Pending::new(Arc::clone(&self.shared))
+    }
+
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    pub(super) fn shared(&self) -> &Shared<E> {
+        &self.shared
+    }
+
+    pub(super) fn handle(&self) -> Handle {
+        self.handle.clone()
+    }
+
+    pub(super) fn is_closed(&self) -> bool {
+        self.handle.is_closed()
+    }
+}
+
+impl<E: Exfiltrator> Drop for Core<E> {
+    fn drop(&mut self) {
+        // Nobody reads any more: stop the handlers.
+        self.shared.shut_down();
+    }
+}
+
+impl<E: Exfiltrator> fmt::Debug for Core<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.shared.fmt(f)
+    }
+}
+
 /// Delivers the signals caught by the handlers to ordinary code, through a self-pipe whose
 /// read end is of type `R`.
 ///
 /// Registers its signals when created (and through its [`Handle`]s), unregisters them all
 /// when dropped.
 pub struct SignalDelivery<R, E: Exfiltrator> {
+    /// First, so it is dropped (and the handlers stopped) before the read end is closed.
+    core: Core<E>,
     read: R,
     /// Whether `read` is a socket (drained with `recv`) or something else (`poll` + `read`).
     read_is_socket: bool,
-    handle: Handle,
-    shared: Arc<Shared<E>>,
     /// The pipe ends' entry in the fork-isolation list.
     fork: Tracked,
 }
@@ -162,21 +222,13 @@ where
         let read_is_socket = sys::is_socket(read.as_raw_fd())?;
         let wake = WakeFd::new(write.into())?;
         let fork = fork::track(read.as_raw_fd(), wake.raw(), wake.is_socket());
-        let shared = Arc::new(Shared::new(exfiltrator, wake));
-        let delivery = SignalDelivery {
+        let core = Core::new(Shared::new(exfiltrator, Wake::Fd(wake)), signals)?;
+        Ok(SignalDelivery {
+            core,
             read,
             read_is_socket,
-            handle: Handle {
-                control: Arc::clone(&shared) as Arc<dyn Control>,
-            },
-            shared,
             fork,
-        };
-        for signal in signals {
-            // On error, dropping `delivery` unregisters what was added so far.
-            delivery.handle.add_signal(*signal.borrow())?;
-        }
-        Ok(delivery)
+        })
     }
 
     /// The read end of the self-pipe, e.g. to register it with `epoll` or a runtime. When it
@@ -199,7 +251,7 @@ where
     /// iterate may still be included.
     pub fn pending(&mut self) -> Pending<E> {
         sys::drain(self.read.as_raw_fd(), self.read_is_socket);
-        Pending::new(Arc::clone(&self.shared))
+        self.core.batch()
     }
 
     /// Asks `has_signals` whether the read end has data (it may block) and, if so, returns
@@ -211,7 +263,7 @@ where
     where
         F: FnMut(&mut R) -> Result<bool, Error>,
     {
-        if self.handle.is_closed() {
+        if self.core.is_closed() {
             return Ok(None);
         }
         if has_signals(&mut self.read)? {
@@ -223,32 +275,26 @@ where
 
     /// A [`Handle`] to add signals to this delivery or close it, from any thread.
     pub fn handle(&self) -> Handle {
-        self.handle.clone()
+        self.core.handle()
     }
 }
 
 impl<R, E: Exfiltrator> SignalDelivery<R, E> {
-    /// A batch without draining the pipe (the caller already read from it).
-    pub(super) fn batch(&self) -> Pending<E> {
-        Pending::new(Arc::clone(&self.shared))
+    pub(super) fn core(&self) -> &Core<E> {
+        &self.core
     }
 
-    pub(super) fn read_ref(&self) -> &R {
-        &self.read
-    }
-
-    pub(super) fn is_closed(&self) -> bool {
-        self.handle.is_closed()
+    fn is_closed(&self) -> bool {
+        self.core.is_closed()
     }
 }
 
 impl<R, E: Exfiltrator> Drop for SignalDelivery<R, E> {
     fn drop(&mut self) {
-        // Before any of the pipe's descriptors can be closed (the read end is dropped right
-        // after this), so a later fork does not touch a reused number.
+        // Before any of the pipe's descriptors can be closed (the fields, the handlers' write
+        // end among them, are dropped right after this), so a later fork does not touch a
+        // reused number.
         self.fork.untrack();
-        // Nobody reads the pipe any more: stop the handlers writing to it.
-        self.shared.shut_down();
     }
 }
 
@@ -256,7 +302,7 @@ impl<R: fmt::Debug, E: Exfiltrator> fmt::Debug for SignalDelivery<R, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SignalDelivery")
             .field("read", &self.read)
-            .field("shared", &self.shared)
+            .field("shared", &self.core)
             .finish()
     }
 }

@@ -57,14 +57,26 @@
 //!
 //! # Wake-up path
 //!
-//! The handler stores into a per-signal slot, sets a bit and writes one byte into a pipe whose
-//! write end is non-blocking. A waiting reader is blocked in a single `read` of that pipe,
-//! which also drains it; it then looks only at the signals whose bits are set. That is the
-//! same number of system calls as a hand-written `sigaction` + self-pipe.
+//! The handler stores into a per-signal slot and sets a bit, then wakes the reader; the reader
+//! looks only at the signals whose bits are set.
+//!
+//! * **Linux and Android:** there is no pipe. The handler bumps a counter and, only when the
+//!   reader is asleep, makes one `FUTEX_WAKE` system call; the reader sleeps in `FUTEX_WAIT`.
+//!   That is fewer system calls than a hand-written `sigaction` + self-pipe (a `write` in the
+//!   handler, a `read` in the reader), no descriptors, and nothing a forked child could share
+//!   with its parent. A wake-up the reader has not consumed yet makes the next
+//!   [`wait`](SignalsInfo::wait) return at once, exactly as an unread byte in a pipe would.
+//! * **Elsewhere:** the handler writes one byte into a pipe whose write end is non-blocking,
+//!   and a waiting reader is blocked in a single `read` of that pipe, which also drains it.
+//!
+//! The adapters' [`backend`] always uses a pipe (or socket), since that is what an event loop
+//! can wait on.
 
 pub mod backend;
 pub mod exfiltrator;
 mod fork;
+#[cfg(any(target_os = "linux", target_os = "android"))]
+mod park;
 mod shared;
 
 use std::borrow::Borrow;
@@ -74,9 +86,13 @@ use std::os::unix::io::{AsRawFd, OwnedFd};
 
 use libc::c_int;
 
-use self::backend::SignalDelivery;
+use self::backend::{Core, SignalDelivery};
 pub use self::backend::{Handle, Pending};
 use self::exfiltrator::{Exfiltrator, SignalOnly};
+#[cfg(any(target_os = "linux", target_os = "android"))]
+use self::park::Parker;
+#[cfg(any(target_os = "linux", target_os = "android"))]
+use self::shared::{Shared, Wake};
 use crate::sys;
 
 /// How many bytes one wake-up reads from the pipe; more than that means a spurious wake-up
@@ -106,7 +122,16 @@ const READ_CHUNK: usize = 256;
 /// assert_eq!(signals.wait().collect::<Vec<_>>(), [libc::SIGUSR1]);
 /// # Ok::<(), std::io::Error>(())
 /// ```
-pub struct SignalsInfo<E: Exfiltrator = SignalOnly>(SignalDelivery<OwnedFd, E>);
+pub struct SignalsInfo<E: Exfiltrator = SignalOnly>(Inner<E>);
+
+/// What the blocked reader sleeps on.
+enum Inner<E: Exfiltrator> {
+    /// Linux, Android: a futex the handler wakes directly (see [`park`]).
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    Park(Core<E>),
+    /// Elsewhere: a self-pipe, read with one blocking `read` per wake-up.
+    Pipe(SignalDelivery<OwnedFd, E>),
+}
 
 impl<E: Exfiltrator> SignalsInfo<E> {
     /// Registers `signals` and starts reporting them.
@@ -139,13 +164,33 @@ impl<E: Exfiltrator> SignalsInfo<E> {
         I: IntoIterator<Item = S>,
         S: Borrow<c_int>,
     {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        let inner = Core::new(Shared::new(exfiltrator, Wake::Park(Parker::new())), signals)
+            .map(Inner::Park);
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        let inner = Self::with_self_pipe(signals, exfiltrator).map(|made| made.0);
+        Ok(SignalsInfo(inner?))
+    }
+
+    /// The portable form, waiting on a self-pipe: the only one on systems without a futex,
+    /// and tested on those with one.
+    #[cfg_attr(any(target_os = "linux", target_os = "android"), allow(dead_code))]
+    fn with_self_pipe<I, S>(signals: I, exfiltrator: E) -> Result<Self, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: Borrow<c_int>,
+    {
         let (read, write) = sys::pipe()?;
-        Ok(SignalsInfo(SignalDelivery::with_pipe(
-            read,
-            write,
-            exfiltrator,
-            signals,
-        )?))
+        let delivery = SignalDelivery::with_pipe(read, write, exfiltrator, signals)?;
+        Ok(SignalsInfo(Inner::Pipe(delivery)))
+    }
+
+    fn core(&self) -> &Core<E> {
+        match &self.0 {
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            Inner::Park(core) => core,
+            Inner::Pipe(delivery) => delivery.core(),
+        }
     }
 
     /// Starts reporting `signal` too. See [`Handle::add_signal`] (idempotent; errors instead
@@ -165,7 +210,14 @@ impl<E: Exfiltrator> SignalsInfo<E> {
     /// The batch may be empty. Signals come in increasing order of their number; with
     /// [`SignalOnly`] each is reported at most once per batch however often it arrived.
     pub fn pending(&mut self) -> Pending<E> {
-        self.0.pending()
+        match &mut self.0 {
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            Inner::Park(core) => {
+                core.shared().consume_wake_ups();
+                core.batch()
+            }
+            Inner::Pipe(delivery) => delivery.pending(),
+        }
     }
 
     /// Blocks until something arrives, then returns the batch, like
@@ -177,28 +229,35 @@ impl<E: Exfiltrator> SignalsInfo<E> {
     ///
     /// # Panics
     ///
-    /// If reading the internal pipe fails, which only happens if its descriptor was closed
-    /// behind this crate's back.
+    /// Where a self-pipe is used (not on Linux and Android), if reading it fails, which only
+    /// happens if its descriptor was closed behind this crate's back.
     pub fn wait(&mut self) -> Pending<E> {
-        if self.0.is_closed() {
+        if self.is_closed() {
             return self.pending();
         }
         self.block();
-        self.0.batch()
+        self.core().batch()
     }
 
-    /// One blocking `read` of the pipe: waits for a byte and drains up to [`READ_CHUNK`].
+    /// Waits for news: on the futex until a signal is pending or the iterator is closed, or
+    /// with one blocking `read` of the pipe (which also drains up to [`READ_CHUNK`] bytes).
     fn block(&self) {
-        let mut buf = [0u8; READ_CHUNK];
-        if let Err(err) = sys::read_blocking(self.0.read_ref().as_raw_fd(), &mut buf) {
-            // Only possible if someone closed our private descriptor.
-            panic!("reading the signal self-pipe failed: {}", err);
+        match &self.0 {
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            Inner::Park(core) => core.shared().park(),
+            Inner::Pipe(delivery) => {
+                let mut buf = [0u8; READ_CHUNK];
+                if let Err(err) = sys::read_blocking(delivery.get_read().as_raw_fd(), &mut buf) {
+                    // Only possible if someone closed our private descriptor.
+                    panic!("reading the signal self-pipe failed: {}", err);
+                }
+            }
         }
     }
 
     /// Whether the iterator was [closed](Handle::close).
     pub fn is_closed(&self) -> bool {
-        self.0.is_closed()
+        self.core().is_closed()
     }
 
     /// An endless iterator of arriving signals, blocking as needed; ends only when
@@ -207,7 +266,7 @@ impl<E: Exfiltrator> SignalsInfo<E> {
     /// Signals arriving together come in increasing order of their number; repeated
     /// arrivals of one signal may be coalesced.
     pub fn forever(&mut self) -> Forever<'_, E> {
-        let batch = self.0.batch();
+        let batch = self.core().batch();
         Forever {
             signals: self,
             batch,
@@ -216,13 +275,17 @@ impl<E: Exfiltrator> SignalsInfo<E> {
 
     /// A [`Handle`] to add or remove signals and to close this iterator from other threads.
     pub fn handle(&self) -> Handle {
-        self.0.handle()
+        self.core().handle()
     }
 }
 
 impl<E: Exfiltrator> fmt::Debug for SignalsInfo<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Signals").field(&self.0).finish()
+        match &self.0 {
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            Inner::Park(core) => f.debug_tuple("Signals").field(core).finish(),
+            Inner::Pipe(delivery) => f.debug_tuple("Signals").field(delivery).finish(),
+        }
     }
 }
 
@@ -268,3 +331,111 @@ impl<E: Exfiltrator> fmt::Debug for Forever<'_, E> {
 
 /// [`SignalsInfo`] reporting just signal numbers: the simple, common case.
 pub type Signals = SignalsInfo<SignalOnly>;
+
+/// Both ways of blocking, on a system that has both: the futex one is what
+/// [`SignalsInfo::new`] picks here, the self-pipe one is what other systems get.
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::thread;
+    use std::time::Duration;
+
+    use libc::{SIGUSR1, SIGUSR2};
+
+    use super::*;
+    use crate::low_level::raise;
+
+    type Make = fn(&[c_int]) -> Signals;
+
+    fn each_kind(scenario: impl Fn(Make)) {
+        let _lock = sigmux_testkit::lock();
+        let kinds: [Make; 2] = [
+            |signals| Signals::new(signals).unwrap(),
+            |signals| Signals::with_self_pipe(signals, SignalOnly).unwrap(),
+        ];
+        for make in kinds {
+            scenario(make);
+        }
+    }
+
+    #[test]
+    fn a_wake_up_left_by_a_reported_signal_gives_one_empty_batch() {
+        each_kind(|make| {
+            let mut signals = make(&[SIGUSR1]);
+            raise(SIGUSR1).unwrap();
+            let batch = signals.wait();
+            raise(SIGUSR1).unwrap(); // reported by `batch`, but its wake-up stays
+            assert_eq!(batch.collect::<Vec<_>>(), [SIGUSR1]);
+            assert_eq!(signals.wait().count(), 0);
+            raise(SIGUSR1).unwrap();
+            assert_eq!(signals.wait().collect::<Vec<_>>(), [SIGUSR1]);
+        });
+    }
+
+    #[test]
+    fn pending_consumes_the_wake_ups_so_wait_then_blocks_for_a_new_signal() {
+        each_kind(|make| {
+            let mut signals = make(&[SIGUSR1]);
+            raise(SIGUSR1).unwrap();
+            raise(SIGUSR1).unwrap();
+            assert_eq!(signals.pending().collect::<Vec<_>>(), [SIGUSR1]);
+            let done = Arc::new(AtomicBool::new(false));
+            let sender = thread::spawn({
+                let done = Arc::clone(&done);
+                move || {
+                    while !done.load(Ordering::SeqCst) {
+                        raise(SIGUSR1).unwrap();
+                        thread::sleep(Duration::from_millis(1));
+                    }
+                }
+            });
+            // Had `pending` left a wake-up behind, this would return an empty batch at once.
+            let got = signals.wait().collect::<Vec<_>>();
+            done.store(true, Ordering::SeqCst);
+            sender.join().unwrap();
+            assert_eq!(got, [SIGUSR1]);
+        });
+    }
+
+    #[test]
+    fn close_from_another_thread_ends_forever() {
+        each_kind(|make| {
+            let mut signals = make(&[SIGUSR1]);
+            let handle = signals.handle();
+            let ended = Arc::new(AtomicBool::new(false));
+            let reader = thread::spawn({
+                let ended = Arc::clone(&ended);
+                move || {
+                    let count = signals.forever().count();
+                    ended.store(true, Ordering::SeqCst);
+                    count
+                }
+            });
+            handle.close();
+            assert!(sigmux_testkit::wait_until(Duration::from_secs(10), || {
+                ended.load(Ordering::SeqCst)
+            }));
+            assert_eq!(reader.join().unwrap(), 0);
+        });
+    }
+
+    #[test]
+    fn auto_traits_are_those_of_signal_hook() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<Signals>();
+        send_sync::<SignalsInfo<exfiltrator::WithRawSiginfo>>();
+        send_sync::<Handle>();
+        send_sync::<Pending<SignalOnly>>();
+    }
+
+    #[test]
+    fn a_signal_from_another_thread_wakes_a_blocked_reader() {
+        each_kind(|make| {
+            let mut signals = make(&[SIGUSR2]);
+            let sender = thread::spawn(|| raise(SIGUSR2).unwrap());
+            assert_eq!(signals.forever().next(), Some(SIGUSR2));
+            sender.join().unwrap();
+        });
+    }
+}

@@ -7,14 +7,16 @@
 //!
 //! 1. stores what the exfiltrator wants into slot `s`;
 //! 2. sets bit `s` of the *pending* mask (`fetch_or`, `Release`);
-//! 3. writes one byte to the self-pipe (one `write`/`send` system call).
+//! 3. wakes the reader: writes one byte to the self-pipe (one `write`/`send` system call), or,
+//!    for the blocking iterator on Linux and Android, bumps the [futex](super::park) word
+//!    (plus one `FUTEX_WAKE` if the reader sleeps).
 //!
-//! The reader drains the pipe, then, for each set bit it finds, clears it (`fetch_and`,
+//! The reader drains the pipe (or consumes the futex wake-ups), then, for each set bit it finds, clears it (`fetch_and`,
 //! `AcqRel`) and loads slot `s`. The `Release`/`Acquire` pair on the mask makes the slot's
 //! contents visible to the reader that saw the bit. Every order of interleaving is safe:
 //!
 //! * a signal arriving after the drain but before its bit is looked at is reported now, and
-//!   its byte causes one extra wake-up that finds nothing (an empty batch, never a hang);
+//!   its wake-up causes one extra return that finds nothing (an empty batch, never a hang);
 //! * a bit seen before its slot was filled is impossible (the slot is written first);
 //! * a slot filled again after the bit was taken but before the load is reported now, and
 //!   the bit set again later produces a load that finds nothing.
@@ -38,6 +40,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use libc::{c_int, siginfo_t};
 
 use super::exfiltrator::Exfiltrator;
+#[cfg(any(target_os = "linux", target_os = "android"))]
+use super::park::Parker;
 use crate::low_level::pipe::WakeFd;
 use crate::sys::MAX_SIGNUM;
 use crate::validate::validate_signal;
@@ -76,6 +80,11 @@ impl AtomicSet {
     }
 
     /// Removes and returns the smallest member that is `>= from`, if any.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn any(&self, order: Ordering) -> bool {
+        self.0.iter().any(|word| word.load(order) != 0)
+    }
+
     fn take_from(&self, from: usize) -> Option<usize> {
         let mut index = from / BITS;
         let mut skip = from % BITS;
@@ -109,13 +118,13 @@ pub(crate) struct Shared<E: Exfiltrator> {
     slots: Box<[E::Storage]>,
     pending: AtomicSet,
     enabled: AtomicSet,
-    wake: WakeFd,
+    wake: Wake,
     closed: AtomicBool,
     registrations: Mutex<Registrations>,
 }
 
 impl<E: Exfiltrator> Shared<E> {
-    pub(crate) fn new(exfiltrator: E, wake: WakeFd) -> Self {
+    pub(crate) fn new(exfiltrator: E, wake: Wake) -> Self {
         Shared {
             exfiltrator,
             slots: (0..MAX_SIGNUM).map(|_| E::Storage::default()).collect(),
@@ -153,6 +162,27 @@ impl<E: Exfiltrator> Shared<E> {
     }
 
     /// Takes the next signal `>= from` that has something pending.
+    /// Blocks until a wake-up not consumed yet, a pending signal or the closing; then
+    /// consumes the wake-ups. Only for a delivery made with [`Wake::Park`]; with a pipe it
+    /// returns at once (the pipe is what to wait on).
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    pub(super) fn park(&self) {
+        if let Wake::Park(parker) = &self.wake {
+            // The pending bits matter only if the wake-up count wrapped around exactly.
+            parker.park_until(|| {
+                self.pending.any(Ordering::Acquire) || self.closed.load(Ordering::SeqCst)
+            });
+        }
+    }
+
+    /// Consumes the wake-ups so far (the futex form of draining the pipe).
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    pub(super) fn consume_wake_ups(&self) {
+        if let Wake::Park(parker) = &self.wake {
+            parker.consume();
+        }
+    }
+
     pub(super) fn take_pending_from(&self, from: usize) -> Option<usize> {
         self.pending.take_from(from)
     }
@@ -188,6 +218,37 @@ impl<E: Exfiltrator> Shared<E> {
 
 /// The operations of a [`Handle`](super::Handle), behind a trait object so `Handle` needs no
 /// type parameter.
+/// How the handler tells the reader that something arrived.
+pub(crate) enum Wake {
+    /// A byte into a pipe or socket: what event loops (and other systems) wait on.
+    Fd(WakeFd),
+    /// A futex the blocking iterator sleeps on (see [`park`](super::park)).
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    Park(Parker),
+}
+
+impl Wake {
+    /// This function is async-signal-safe: see [`WakeFd::wake`] and [`Parker::wake`].
+    #[inline]
+    fn wake(&self) {
+        match self {
+            Wake::Fd(fd) => fd.wake(),
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            Wake::Park(parker) => parker.wake(),
+        }
+    }
+}
+
+impl fmt::Debug for Wake {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Wake::Fd(fd) => fd.fmt(f),
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            Wake::Park(parker) => parker.fmt(f),
+        }
+    }
+}
+
 pub(crate) trait Control: fmt::Debug + Send + Sync {
     fn add_signal(self: Arc<Self>, signal: c_int) -> Result<(), Error>;
     fn remove_signal(&self, signal: c_int) -> bool;
