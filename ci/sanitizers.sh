@@ -9,7 +9,8 @@
 # and instruments our crates, which is what matters here, so it always uses the prebuilt std
 # (one build-std less keeps this step within a few minutes on 2 cores). So:
 #   * nightly with rust-src  -> TSan (std rebuilt and instrumented) and ASan;
-#   * nightly without it     -> TSan SKIPPED (said plainly), ASan;
+#   * nightly without it     -> rust-src is fetched with rustup if possible; else TSan
+#                               SKIPPED (said plainly), ASan;
 #   * no nightly             -> both SKIPPED, exit 0.
 #
 # Sanitizer options, and why:
@@ -38,6 +39,10 @@ if ! command -v rustup >/dev/null 2>&1 || ! sysroot=$(rustup run nightly rustc -
 fi
 host=$(rustup run nightly rustc -vV | sed -n 's/^host: //p')
 have_src=0
+if [ ! -d "$sysroot/lib/rustlib/src/rust/library" ]; then
+    # Worth a try: where rustup can reach its server, ThreadSanitizer runs too.
+    timeout 180 rustup component add rust-src --toolchain nightly >/dev/null 2>&1 || true
+fi
 [ -d "$sysroot/lib/rustlib/src/rust/library" ] && have_src=1
 # Newer nightlies refuse to link sanitized crates against an unsanitized std unless told so.
 abi_flag=""

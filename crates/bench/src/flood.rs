@@ -36,7 +36,8 @@ pub(crate) fn run(opts: &Opts) -> SectionResult {
     );
     let mut json = Vec::new();
     let (mut kept, mut lost) = (Vec::new(), Vec::new());
-    for imp in Imp::listeners().filter(|i| !matches!(i, Imp::Futex | Imp::RawPipe)) {
+    for imp in Imp::listeners().filter(|i| !matches!(i, Imp::Futex | Imp::RawPipe | Imp::RawFutex))
+    {
         let args = child::args(&[&"flood", &imp.name(), &count]);
         let (row, value) = match child::run(opts, &args) {
             Ok(v) if v.len() == 4 => {

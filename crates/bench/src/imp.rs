@@ -28,6 +28,8 @@ pub(crate) enum Imp {
     Signalfd,
     /// A handler writing one byte to a pipe, a thread blocked in `read`.
     RawPipe,
+    /// A handler bumping a counter and waking a futex, a thread blocked in `FUTEX_WAIT`.
+    RawFutex,
     SigmuxIter,
     HookIter,
     TokioSignal,
@@ -39,7 +41,7 @@ pub(crate) enum Imp {
 }
 
 impl Imp {
-    pub(crate) const ALL: [Imp; 16] = [
+    pub(crate) const ALL: [Imp; 17] = [
         Imp::Raw,
         Imp::SigmuxRegistry,
         Imp::HookRegistry,
@@ -48,6 +50,7 @@ impl Imp {
         Imp::Futex,
         Imp::Signalfd,
         Imp::RawPipe,
+        Imp::RawFutex,
         Imp::HookIter,
         Imp::SigmuxIter,
         Imp::TokioSignal,
@@ -75,6 +78,7 @@ impl Imp {
             Imp::Futex => "futex-unpark",
             Imp::Signalfd => "signalfd",
             Imp::RawPipe => "raw-self-pipe",
+            Imp::RawFutex => "raw-futex-handler",
             Imp::SigmuxIter => "sigmux::iterator",
             Imp::HookIter => "signal-hook::iterator",
             Imp::TokioSignal => "tokio::signal",
@@ -93,7 +97,7 @@ impl Imp {
     pub(crate) fn role(self) -> Role {
         match self {
             Imp::Raw | Imp::Futex => Role::Floor,
-            Imp::Signalfd | Imp::RawPipe => Role::Reference,
+            Imp::Signalfd | Imp::RawPipe | Imp::RawFutex => Role::Reference,
             Imp::SigmuxRegistry
             | Imp::SigmuxFlag
             | Imp::SigmuxIter
@@ -107,7 +111,7 @@ impl Imp {
     /// peer" ratio is taken to the best peer row of its group.
     pub(crate) fn group(self) -> &'static str {
         match self {
-            Imp::Raw | Imp::Futex | Imp::Signalfd | Imp::RawPipe => "floor",
+            Imp::Raw | Imp::Futex | Imp::Signalfd | Imp::RawPipe | Imp::RawFutex => "floor",
             Imp::SigmuxRegistry | Imp::HookRegistry => "registry",
             Imp::SigmuxFlag | Imp::HookFlag => "flag",
             Imp::SigmuxIter | Imp::HookIter => "iterator",

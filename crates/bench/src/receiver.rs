@@ -5,7 +5,7 @@
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
 use std::task::Poll;
 use std::time::Duration;
 
@@ -48,6 +48,7 @@ pub(crate) fn open(
             sys::signalfd(signals)
         })?))),
         Imp::RawPipe => Box::new(RecordsRx(metered(meter, || RawPipeRx::new(signals))?)),
+        Imp::RawFutex => Box::new(metered(meter, || RawFutexRx::new(signals))?),
         Imp::HookIter => Box::new(BlockingRx(metered(meter, || {
             signal_hook::iterator::Signals::new(signals)
         })?)),
@@ -206,6 +207,75 @@ impl Records for RawPipeRx {
         let mut byte = [0u8];
         sys::read(self.0, &mut byte)?;
         Ok(c_int::from(byte[0]))
+    }
+}
+
+// ---- the raw futex handler ----
+
+/// Bumped by [`futex_handler`]; the receiver sleeps on it.
+static WAKE_COUNT: AtomicU32 = AtomicU32::new(0);
+
+/// A hand-written handler waking a futex: a counter bump and one `FUTEX_WAKE`.
+/// Async-signal-safe: errno is saved and restored.
+extern "C" fn futex_handler(_: c_int, _: *mut libc::siginfo_t, _: *mut libc::c_void) {
+    // SAFETY: errno is thread-local and restored; FUTEX_WAKE only uses the address.
+    unsafe {
+        let errno = *libc::__errno_location();
+        WAKE_COUNT.fetch_add(1, Ordering::Release);
+        libc::syscall(
+            libc::SYS_futex,
+            WAKE_COUNT.as_ptr(),
+            libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG,
+            1,
+        );
+        *libc::__errno_location() = errno;
+    }
+}
+
+/// Sleeps in `FUTEX_WAIT` until [`futex_handler`] bumps the counter.
+struct RawFutexRx {
+    seen: u32,
+}
+
+impl RawFutexRx {
+    fn new(signals: &[c_int]) -> io::Result<RawFutexRx> {
+        for &s in signals {
+            sys::install(s, futex_handler)?;
+        }
+        Ok(RawFutexRx {
+            seen: WAKE_COUNT.load(Ordering::Acquire),
+        })
+    }
+}
+
+impl Receiver for RawFutexRx {
+    fn serve(&mut self, n: usize, on_wake: &mut dyn FnMut(c_int)) -> io::Result<()> {
+        for _ in 0..n {
+            loop {
+                let now = WAKE_COUNT.load(Ordering::Acquire);
+                if now != self.seen {
+                    self.seen = now;
+                    break;
+                }
+                // SAFETY: a live static word; returns on a wake-up, a signal, or at once if
+                // the counter moved meanwhile.
+                unsafe {
+                    libc::syscall(
+                        libc::SYS_futex,
+                        WAKE_COUNT.as_ptr(),
+                        libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG,
+                        now,
+                        std::ptr::null::<libc::timespec>(),
+                    );
+                }
+            }
+            on_wake(0);
+        }
+        Ok(())
+    }
+
+    fn drain(&mut self, _idle: Duration) -> io::Result<Vec<c_int>> {
+        Ok(Vec::new())
     }
 }
 

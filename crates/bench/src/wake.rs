@@ -92,6 +92,11 @@ pub(crate) fn run(opts: &Opts) -> SectionResult {
             Json::Obj(pairs)
         })
         .collect();
+    let raw_median = |raw: Imp, m: usize| {
+        imps.iter()
+            .position(|i| *i == raw)
+            .map_or("–".to_string(), |k| report::ns(median(&values[k][m])))
+    };
     let highlights = [(0, "One-way"), (2, "Round-trip")]
         .iter()
         .map(|&(m, what)| {
@@ -101,32 +106,36 @@ pub(crate) fn run(opts: &Opts) -> SectionResult {
                 .filter(|(_, i)| i.role() == Role::Sigmux)
                 .map(|(k, imp)| {
                     let peer = best_peer_per_round(*imp, &imps, &values, m);
-                    // The blocking iterator's own baseline is the hand-written pattern it
-                    // replaces: give its paired per-round ratio too.
-                    let vs_pipe = match imps.iter().position(|i| *i == Imp::RawPipe) {
-                        Some(p) if *imp == Imp::SigmuxIter => format!(
-                            ", {} the raw self-pipe",
-                            report::spread(Spread::of(&ratios(&values[k][m], &values[p][m])))
-                        ),
-                        _ => String::new(),
-                    };
+                    // The blocking iterator's own baselines are the hand-written patterns it
+                    // replaces: give its paired per-round ratios to them too.
+                    let vs_raw: String = [Imp::RawPipe, Imp::RawFutex]
+                        .iter()
+                        .filter(|_| *imp == Imp::SigmuxIter)
+                        .filter_map(|raw| {
+                            let p = imps.iter().position(|i| i == raw)?;
+                            Some(format!(
+                                ", {} the {}",
+                                report::spread(Spread::of(&ratios(&values[k][m], &values[p][m]))),
+                                raw.name(),
+                            ))
+                        })
+                        .collect();
                     format!(
                         "{} {} ({} the floor, {} the best peer{})",
                         imp.name(),
                         report::ns(median(&values[k][m])),
                         report::ratio(Spread::of(&ratios(&values[k][m], &values[0][m])).med),
                         report::ratio(Spread::of(&ratios(&values[k][m], &peer)).med),
-                        vs_pipe,
+                        vs_raw,
                     )
                 })
                 .collect();
             format!(
-                "{what} wake-up p50: {}; floor (futex) {}, raw self-pipe {}.",
+                "{what} wake-up p50: {}; floor (futex) {}, raw self-pipe {}, raw futex handler {}.",
                 parts.join("; "),
                 report::ns(median(&values[0][m])),
-                imps.iter()
-                    .position(|i| *i == Imp::RawPipe)
-                    .map_or("–".to_string(), |k| report::ns(median(&values[k][m]))),
+                raw_median(Imp::RawPipe, m),
+                raw_median(Imp::RawFutex, m),
             )
         })
         .collect();

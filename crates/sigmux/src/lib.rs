@@ -131,8 +131,8 @@
 //!   [`Origin`](low_level::siginfo::Origin) also carries the payload of a `sigqueue`d signal
 //!   and the exit status of a child for `SIGCHLD`.
 //! * **Short wake-up path**: on Linux and Android the blocking iterator needs no pipe and no
-//!   descriptor: the handler wakes it through a futex, with one system call only when it
-//!   sleeps, so it wakes at least as fast as a hand-written `sigaction` + self-pipe. A
+//!   descriptor: the handler wakes it through a semaphore, with one system call only when
+//!   it sleeps, so it wakes at least as fast as a hand-written `sigaction` + self-pipe. A
 //!   batch looks only at the signals that arrived (see [`iterator`]).
 //! * The self-pipe never receives an empty probe message, and a closed socket reader never
 //!   raises `SIGPIPE` in the handler (Linux: `MSG_NOSIGNAL`).
@@ -145,7 +145,7 @@
 //! * **Masks.** Handlers run only in threads where the signal is not blocked
 //!   (`pthread_sigmask`). If every thread blocks a signal, nothing here sees it. A thread
 //!   blocked in [`wait`](iterator::SignalsInfo::wait) needs no particular mask: the
-//!   handler may run in any thread and wakes it (through a futex or the pipe).
+//!   handler may run in any thread and wakes it (through a semaphore or the pipe).
 //! * **Threads.** The handler runs in whichever thread the kernel picks. Registration is
 //!   safe from any thread at any time: a signal that arrives while the first registration of
 //!   a signal installs the process handler still reaches the previously installed handler.
@@ -157,7 +157,7 @@
 //!   `sigmux_registry::try_register` with `Options::restore`.
 //! * **fork.** A child inherits the handlers, the flags and the iterators. A signal handled
 //!   in the child never wakes the parent's iterator, and the parent's signals never wake the
-//!   child's: the blocking iterator's futex (Linux, Android) is private to each process, and
+//!   child's: the blocking iterator's semaphore (Linux, Android) is private to each process, and
 //!   right after `fork` sigmux gives each live pipe-based iterator and adapter stream of the
 //!   child a private self-pipe at the same descriptor numbers. The child can
 //!   register, unregister and receive signals (the registry is fork-safe too). Pipes handed

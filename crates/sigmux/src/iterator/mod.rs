@@ -61,7 +61,8 @@
 //! looks only at the signals whose bits are set.
 //!
 //! * **Linux and Android:** there is no pipe. The handler bumps a counter and, only when the
-//!   reader is asleep, makes one `FUTEX_WAKE` system call; the reader sleeps in `FUTEX_WAIT`.
+//!   reader is asleep, posts a semaphore (one `FUTEX_WAKE` system call); the reader sleeps in
+//!   `sem_wait`.
 //!   That is fewer system calls than a hand-written `sigaction` + self-pipe (a `write` in the
 //!   handler, a `read` in the reader), no descriptors, and nothing a forked child could share
 //!   with its parent. A wake-up the reader has not consumed yet makes the next
@@ -126,7 +127,7 @@ pub struct SignalsInfo<E: Exfiltrator = SignalOnly>(Inner<E>);
 
 /// What the blocked reader sleeps on.
 enum Inner<E: Exfiltrator> {
-    /// Linux, Android: a futex the handler wakes directly (see [`park`]).
+    /// Linux, Android: a semaphore the handler posts directly (see [`park`]).
     #[cfg(any(target_os = "linux", target_os = "android"))]
     Park(Core<E>),
     /// Elsewhere: a self-pipe, read with one blocking `read` per wake-up.
@@ -165,16 +166,15 @@ impl<E: Exfiltrator> SignalsInfo<E> {
         S: Borrow<c_int>,
     {
         #[cfg(any(target_os = "linux", target_os = "android"))]
-        let inner = Core::new(Shared::new(exfiltrator, Wake::Park(Parker::new())), signals)
-            .map(Inner::Park);
-        #[cfg(not(any(target_os = "linux", target_os = "android")))]
-        let inner = Self::with_self_pipe(signals, exfiltrator).map(|made| made.0);
-        Ok(SignalsInfo(inner?))
+        if let Ok(parker) = Parker::new() {
+            let shared = Shared::new(exfiltrator, Wake::Park(parker));
+            return Ok(SignalsInfo(Inner::Park(Core::new(shared, signals)?)));
+        }
+        Self::with_self_pipe(signals, exfiltrator)
     }
 
-    /// The portable form, waiting on a self-pipe: the only one on systems without a futex,
-    /// and tested on those with one.
-    #[cfg_attr(any(target_os = "linux", target_os = "android"), allow(dead_code))]
+    /// The portable form, waiting on a self-pipe: the only one on systems other than Linux
+    /// and Android.
     fn with_self_pipe<I, S>(signals: I, exfiltrator: E) -> Result<Self, Error>
     where
         I: IntoIterator<Item = S>,
@@ -239,7 +239,7 @@ impl<E: Exfiltrator> SignalsInfo<E> {
         self.core().batch()
     }
 
-    /// Waits for news: on the futex until a signal is pending or the iterator is closed, or
+    /// Waits for news: on the semaphore until a signal is pending or the iterator is closed, or
     /// with one blocking `read` of the pipe (which also drains up to [`READ_CHUNK`] bytes).
     fn block(&self) {
         match &self.0 {
@@ -332,7 +332,7 @@ impl<E: Exfiltrator> fmt::Debug for Forever<'_, E> {
 /// [`SignalsInfo`] reporting just signal numbers: the simple, common case.
 pub type Signals = SignalsInfo<SignalOnly>;
 
-/// Both ways of blocking, on a system that has both: the futex one is what
+/// Both ways of blocking, on a system that has both: the semaphore one is what
 /// [`SignalsInfo::new`] picks here, the self-pipe one is what other systems get.
 #[cfg(test)]
 mod tests {

@@ -1,11 +1,17 @@
 //! Waking a blocked reader straight from the signal handler, without a pipe (Linux, Android).
 //!
 //! A hand-written self-pipe costs a `write` in the handler and a `read` in the reader, and the
-//! kernel routes the wake-up through the pipe's buffer and locks. A futex does the same job
-//! with less: the handler bumps a counter in memory and, only if the reader is actually
-//! asleep, makes one `FUTEX_WAKE` system call. `FUTEX_WAKE` takes no user-space lock and
-//! allocates nothing, so it is as async-signal-safe as `write` (POSIX lists `sem_post`,
-//! which is built on it).
+//! kernel routes the wake-up through the pipe's buffer and locks. A semaphore does the same
+//! job with less: the handler bumps a counter in memory and, only if the reader is actually
+//! asleep, posts the semaphore (`sem_post`, which POSIX lists as async-signal-safe; with glibc
+//! and musl it is one atomic add plus a `FUTEX_WAKE` system call when someone waits). The
+//! reader sleeps in `sem_wait`.
+//!
+//! A semaphore rather than a bare futex: sanitizers intercept `sem_wait` as a blocking call.
+//! ThreadSanitizer runs a signal handler only when the thread the signal landed on enters a
+//! function it intercepts, or at once if that thread is inside an intercepted blocking call;
+//! a reader asleep in a raw `FUTEX_WAIT` would never run a signal that landed on it (as
+//! `SIGCHLD` does on the thread that forked the child), and would sleep for ever.
 //!
 //! # The protocol
 //!
@@ -15,51 +21,81 @@
 //! return at once, exactly as an unread byte would (signal-hook's own tests rely on that).
 //!
 //! * The waker first publishes its news (a pending bit, the closed flag), then adds 2 to the
-//!   word; if bit 0 was set in the value it replaced, it calls `FUTEX_WAKE`.
+//!   word; if bit 0 was set in the value it replaced, it posts the semaphore.
 //! * The reader sets bit 0 (`fetch_or`), *then* looks for news (unconsumed wake-ups, or what
-//!   its caller checks); only if there is none does it call `FUTEX_WAIT` with the value its
-//!   `fetch_or` produced.
+//!   its caller checks); only if there is none does it `sem_wait`, and it looks again after
+//!   every return from it.
 //!
 //! Both read-modify-writes hit the same word, so one of them comes first in its modification
 //! order. If the waker's came first, the reader's `fetch_or` acquires it and so sees the news.
-//! If the reader's came first, the waker sees bit 0 and wakes; the kernel compares the word
-//! under its own lock before sleeping, so the reader either is already asleep and gets woken
-//! or finds the changed word and does not sleep at all. No order loses a wake-up.
+//! If the reader's came first, the waker sees bit 0 and posts; the semaphore keeps the post
+//! until the reader's `sem_wait` takes it, whether the reader is asleep already or not yet.
+//! No order loses a wake-up. Posts made while bit 0 was set but after the reader woke are
+//! left in the semaphore; each costs the next wait one extra look, and there can only be as
+//! many as wake-ups happened.
 //!
-//! A forked child has its own copy of the word (the futex is process-private), so a signal
+//! A forked child has its own copy of the semaphore (it is process-private), so a signal
 //! handled in the child can never wake a reader in the parent.
 
+use std::cell::UnsafeCell;
 use std::fmt;
+use std::io;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 const ASLEEP: u32 = 1;
 const TICK: u32 = 2;
 
-/// The word a blocked reader sleeps on.
+/// What a blocked reader sleeps on.
 pub(crate) struct Parker {
     word: AtomicU32,
     /// The wake-up count (bit 0 clear) the reader has consumed. Only the reader touches it;
     /// atomic only so the owner stays `Sync`.
     consumed: AtomicU32,
+    /// Boxed: a semaphore must not move once initialised.
+    sem: Box<UnsafeCell<libc::sem_t>>,
 }
 
+// SAFETY: a `sem_t` is made to be used from several threads at once through its address, which
+// the box keeps stable; every other field is atomic.
+unsafe impl Send for Parker {}
+// SAFETY: as above.
+unsafe impl Sync for Parker {}
+
 impl Parker {
-    pub(crate) const fn new() -> Self {
-        Parker {
+    /// A parker with no wake-up yet.
+    ///
+    /// # Errors
+    ///
+    /// Those of `sem_init` (not expected for a process-private semaphore on Linux).
+    pub(crate) fn new() -> io::Result<Self> {
+        // SAFETY: an all-zero `sem_t` is a valid place for `sem_init` to write into.
+        let sem = Box::new(UnsafeCell::new(unsafe {
+            std::mem::zeroed::<libc::sem_t>()
+        }));
+        // SAFETY: `sem` points to writable memory that stays put; pshared 0, initial value 0.
+        if unsafe { libc::sem_init(sem.get(), 0, 0) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(Parker {
             word: AtomicU32::new(0),
             consumed: AtomicU32::new(0),
-        }
+            sem,
+        })
     }
 
     /// Wakes the reader if it sleeps; call it after publishing what it should find.
     ///
-    /// This function is async-signal-safe: one atomic read-modify-write, and one `FUTEX_WAKE`
-    /// system call only when the reader is asleep. It does not allocate, lock or panic, and it
-    /// leaves `errno` to the registry's handler, which restores it.
+    /// This function is async-signal-safe: one atomic read-modify-write, and one `sem_post`
+    /// (async-signal-safe by POSIX) only when the reader is asleep. It does not allocate,
+    /// lock or panic; the registry's handler restores `errno` around it.
     #[inline]
     pub(crate) fn wake(&self) {
         if self.word.fetch_add(TICK, Ordering::SeqCst) & ASLEEP != 0 {
-            futex_wake(&self.word);
+            // SAFETY: the semaphore is initialised and lives as long as `self`. The only
+            // possible error, EOVERFLOW, would need 2^31 posts nobody waited for, which the
+            // protocol rules out; ignoring it could only cost a wake-up the reader no longer
+            // needs.
+            unsafe { libc::sem_post(self.sem.get()) };
         }
     }
 
@@ -73,7 +109,7 @@ impl Parker {
     /// wake-ups. Reader only.
     ///
     /// Only one thread may park on a `Parker` at a time (the owner of the reader, which holds
-    /// it by `&mut`). An interrupted or spurious wake-up only costs another look.
+    /// it by `&mut`). An interrupted or spurious return only costs another look.
     pub(crate) fn park_until(&self, ready: impl Fn() -> bool) {
         let consumed = self.consumed.load(Ordering::Relaxed);
         loop {
@@ -83,10 +119,20 @@ impl Parker {
                 self.consumed.store(ticks, Ordering::Relaxed);
                 break;
             }
-            futex_wait(&self.word, seen);
+            // SAFETY: the semaphore is initialised and lives as long as `self`. Errors (EINTR)
+            // only end this round early: the loop looks again.
+            unsafe { libc::sem_wait(self.sem.get()) };
         }
-        // Awake again: wakers may skip the system call until the next park.
+        // Awake again: wakers may skip the post until the next park.
         self.word.fetch_and(!ASLEEP, Ordering::Relaxed);
+    }
+}
+
+impl Drop for Parker {
+    fn drop(&mut self) {
+        // SAFETY: initialised in `new`; nobody can post or wait any more (the handlers that
+        // could were unregistered before the last reference went away).
+        unsafe { libc::sem_destroy(self.sem.get()) };
     }
 }
 
@@ -99,39 +145,6 @@ impl fmt::Debug for Parker {
     }
 }
 
-/// Sleeps while `word` holds `expected`; returns on a wake-up, a signal, or at once if the
-/// word already differs. The outcome is not reported: the caller re-checks its condition.
-fn futex_wait(word: &AtomicU32, expected: u32) {
-    // SAFETY: `word` is a live, aligned 32-bit atomic for the whole call; FUTEX_WAIT only
-    // reads it (atomically, in the kernel). A null timeout means "no timeout".
-    unsafe {
-        libc::syscall(
-            libc::SYS_futex,
-            word.as_ptr(),
-            libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG,
-            expected,
-            std::ptr::null::<libc::timespec>(),
-        );
-    }
-}
-
-/// Wakes every thread sleeping on `word` (there is at most one).
-///
-/// Async-signal-safe: a single system call.
-#[inline]
-fn futex_wake(word: &AtomicU32) {
-    // SAFETY: `word` is a live, aligned 32-bit atomic; FUTEX_WAKE does not access it beyond
-    // using its address as a key.
-    unsafe {
-        libc::syscall(
-            libc::SYS_futex,
-            word.as_ptr(),
-            libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG,
-            i32::MAX,
-        );
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,21 +154,21 @@ mod tests {
 
     #[test]
     fn wake_before_park_is_not_lost() {
-        let parker = Parker::new();
+        let parker = Parker::new().unwrap();
         parker.wake();
         parker.park_until(|| false);
     }
 
     #[test]
     fn ready_condition_ends_the_park() {
-        let parker = Parker::new();
+        let parker = Parker::new().unwrap();
         let flag = AtomicBool::new(true);
         parker.park_until(|| flag.load(Ordering::SeqCst));
     }
 
     #[test]
     fn consumed_wake_ups_do_not_end_a_park_but_new_ones_do() {
-        let parker = Parker::new();
+        let parker = Parker::new().unwrap();
         parker.wake();
         parker.wake();
         parker.consume();
@@ -178,7 +191,7 @@ mod tests {
             count: AtomicU32,
         }
         let both = Arc::new(Both {
-            parker: Parker::new(),
+            parker: Parker::new().unwrap(),
             count: AtomicU32::new(0),
         });
         let waker = {

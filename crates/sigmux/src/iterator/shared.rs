@@ -8,11 +8,11 @@
 //! 1. stores what the exfiltrator wants into slot `s`;
 //! 2. sets bit `s` of the *pending* mask (`fetch_or`, `Release`);
 //! 3. wakes the reader: writes one byte to the self-pipe (one `write`/`send` system call), or,
-//!    for the blocking iterator on Linux and Android, bumps the [futex](super::park) word
-//!    (plus one `FUTEX_WAKE` if the reader sleeps).
+//!    for the blocking iterator on Linux and Android, bumps the [parker](super::park)'s word
+//!    (plus one `sem_post` if the reader sleeps).
 //!
-//! The reader drains the pipe (or consumes the futex wake-ups), then, for each set bit it finds, clears it (`fetch_and`,
-//! `AcqRel`) and loads slot `s`. The `Release`/`Acquire` pair on the mask makes the slot's
+//! The reader drains the pipe (or consumes the parker's wake-ups), then, for each set bit it
+//! finds, clears it (`fetch_and`, `AcqRel`) and loads slot `s`. The `Release`/`Acquire` pair on the mask makes the slot's
 //! contents visible to the reader that saw the bit. Every order of interleaving is safe:
 //!
 //! * a signal arriving after the drain but before its bit is looked at is reported now, and
@@ -175,7 +175,7 @@ impl<E: Exfiltrator> Shared<E> {
         }
     }
 
-    /// Consumes the wake-ups so far (the futex form of draining the pipe).
+    /// Consumes the wake-ups so far (the parker's form of draining the pipe).
     #[cfg(any(target_os = "linux", target_os = "android"))]
     pub(super) fn consume_wake_ups(&self) {
         if let Wake::Park(parker) = &self.wake {
@@ -222,7 +222,7 @@ impl<E: Exfiltrator> Shared<E> {
 pub(crate) enum Wake {
     /// A byte into a pipe or socket: what event loops (and other systems) wait on.
     Fd(WakeFd),
-    /// A futex the blocking iterator sleeps on (see [`park`](super::park)).
+    /// A semaphore the blocking iterator sleeps on (see [`park`](super::park)).
     #[cfg(any(target_os = "linux", target_os = "android"))]
     Park(Parker),
 }
