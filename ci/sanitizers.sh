@@ -53,9 +53,10 @@ fi
 asan_env="detect_leaks=0:detect_stack_use_after_return=0:handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_sigill=0"
 tsan_env="die_after_fork=0:halt_on_error=1:exitcode=66:report_signal_unsafe=1:second_deadlock_stack=1"
 
-# run NAME SANITIZER BUILD_STD(0/1)
+# run NAME SANITIZER BUILD_STD(0/1) [TEST HARNESS ARGS...]
 run() {
     local name=$1 san=$2 std=$3
+    shift 3
     local flags="-Zsanitizer=$san"
     local extra=()
     if [ "$std" = 1 ]; then
@@ -68,17 +69,29 @@ run() {
     export ASAN_OPTIONS="$asan_env" TSAN_OPTIONS="$tsan_env"
     echo "+ $name: tests of ${crates[*]}"
     timeout --signal=KILL 1200 cargo +nightly test "${extra[@]}" --target "$host" "${crates[@]}" \
-        --tests --no-fail-fast
+        --tests --no-fail-fast -- "$@"
     echo "+ $name: stress program, 3 s"
     cargo +nightly build "${extra[@]}" --target "$host" -p sigmux-stress --bin sigmux-stress
     timeout --signal=KILL 300 "$CARGO_TARGET_DIR/$host/debug/sigmux-stress" --duration 3s \
-        --threads 1 --children 1 --no-memory-check
+        --threads 1 --children 1 --no-memory-check "${stress_extra[@]}"
     unset RUSTFLAGS RUSTDOCFLAGS CARGO_TARGET_DIR
 }
 
+stress_extra=()
 run asan address 0
 if [ "$have_src" = 1 ]; then
-    run tsan thread 1
+    # ThreadSanitizer runs an asynchronous signal's handler late: at the next function it
+    # intercepts, on the thread's ordinary stack. Two tests check what that deferral cannot
+    # give, and are skipped under it (both run in every other step):
+    #   onstack_runs_on_the_alternate_stack  - the handler is no longer on the SA_ONSTACK stack;
+    #   guard_catches_an_allocating_action   - the child leaves by _exit before the handler
+    #                                          (the allocation the control expects) runs.
+    # Its queue of deferred signals also keeps one instance per signal number, so real-time
+    # signals queued faster than that thread reaches an interceptor are lost under it: the
+    # stress run sends none there.
+    stress_extra=(--rt-burst 0)
+    run tsan thread 1 --skip onstack_runs_on_the_alternate_stack \
+        --skip guard_catches_an_allocating_action
     echo "ci/sanitizers.sh: AddressSanitizer and ThreadSanitizer (instrumented std) passed"
 else
     echo "ci/sanitizers.sh: AddressSanitizer passed."
