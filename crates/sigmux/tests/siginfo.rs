@@ -58,10 +58,8 @@ fn sigqueue_value_is_reported_for_each_delivery() {
         // code): so no other thread, like the test harness's, has to run the handler, which
         // ThreadSanitizer would defer for as long as that thread sleeps.
         // SAFETY: our own live thread; no memory-safety preconditions otherwise.
-        assert_eq!(
-            unsafe { libc::pthread_sigqueue(libc::pthread_self(), rt, sigval) },
-            0
-        );
+        let queued = unsafe { libc::pthread_sigqueue(libc::pthread_self(), rt, sigval) };
+        assert_eq!(queued, 0);
     }
     // Real-time signals queued to one thread arrive in order.
     let got: Vec<_> = signals.forever().take(3).collect();
