@@ -63,7 +63,9 @@ unsafe impl GlobalAlloc for Guard {
 static GUARD: Guard = Guard;
 
 const SIGNALS: [c_int; 3] = [libc::SIGUSR1, libc::SIGUSR2, libc::SIGWINCH];
-static SIGMUX_HANDLER: [AtomicUsize; 3] = [const { AtomicUsize::new(0) }; 3];
+#[allow(clippy::declare_interior_mutable_const)] // a template for the array below (MSRV 1.70)
+const NO_HANDLER: AtomicUsize = AtomicUsize::new(0);
+static SIGMUX_HANDLER: [AtomicUsize; 3] = [NO_HANDLER; 3];
 
 extern "C" fn trampoline(sig: c_int, info: *mut siginfo_t, ctx: *mut c_void) {
     let i = SIGNALS.iter().position(|&s| s == sig).unwrap_or(0);

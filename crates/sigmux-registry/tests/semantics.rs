@@ -10,7 +10,9 @@ use sigmux_registry::{register, register_sigaction, register_unchecked, unregist
 use sigmux_testkit::{in_child, Outcome};
 
 /// A tiny async-signal-safe log of who ran, in order.
-static LOG: [AtomicI32; 16] = [const { AtomicI32::new(0) }; 16];
+#[allow(clippy::declare_interior_mutable_const)] // a template for the array below (MSRV 1.70)
+const EMPTY: AtomicI32 = AtomicI32::new(0);
+static LOG: [AtomicI32; 16] = [EMPTY; 16];
 static LOG_LEN: AtomicUsize = AtomicUsize::new(0);
 
 fn log(v: i32) {
