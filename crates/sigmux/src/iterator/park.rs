@@ -30,9 +30,10 @@
 //! order. If the waker's came first, the reader's `fetch_or` acquires it and so sees the news.
 //! If the reader's came first, the waker sees bit 0 and posts; the semaphore keeps the post
 //! until the reader's `sem_wait` takes it, whether the reader is asleep already or not yet.
-//! No order loses a wake-up. Posts made while bit 0 was set but after the reader woke are
-//! left in the semaphore; each costs the next wait one extra look, and there can only be as
-//! many as wake-ups happened.
+//! No order loses a wake-up. The counter, not the semaphore, says whether there is news: a
+//! post is only a hint to look. So the reader throws away the posts left over (made while
+//! bit 0 was still set after it woke) right after clearing bit 0; at most as many as there are
+//! handlers running at that instant can arrive later, each costing one extra look.
 //!
 //! A forked child has its own copy of the semaphore (it is process-private), so a signal
 //! handled in the child can never wake a reader in the parent.
@@ -92,9 +93,8 @@ impl Parker {
     pub(crate) fn wake(&self) {
         if self.word.fetch_add(TICK, Ordering::SeqCst) & ASLEEP != 0 {
             // SAFETY: the semaphore is initialised and lives as long as `self`. The only
-            // possible error, EOVERFLOW, would need 2^31 posts nobody waited for, which the
-            // protocol rules out; ignoring it could only cost a wake-up the reader no longer
-            // needs.
+            // possible error, EOVERFLOW, would need 2^31 posts nobody took, and the reader
+            // takes all of them at every wake-up; ignoring it would only drop a hint.
             unsafe { libc::sem_post(self.sem.get()) };
         }
     }
@@ -123,8 +123,11 @@ impl Parker {
             // only end this round early: the loop looks again.
             unsafe { libc::sem_wait(self.sem.get()) };
         }
-        // Awake again: wakers may skip the post until the next park.
-        self.word.fetch_and(!ASLEEP, Ordering::Relaxed);
+        // Awake again: wakers may skip the post until the next park. Then drop the posts
+        // left over (see the module docs): never a lost wake-up, as the counter decides.
+        self.word.fetch_and(!ASLEEP, Ordering::SeqCst);
+        // SAFETY: as above; `sem_trywait` never blocks.
+        while unsafe { libc::sem_trywait(self.sem.get()) } == 0 {}
     }
 }
 
@@ -157,6 +160,22 @@ mod tests {
         let parker = Parker::new().unwrap();
         parker.wake();
         parker.park_until(|| false);
+    }
+
+    #[test]
+    fn posts_left_over_are_drained_at_wake_up() {
+        let parker = Parker::new().unwrap();
+        parker.word.fetch_or(ASLEEP, Ordering::SeqCst); // as if asleep: every wake posts
+        for _ in 0..5 {
+            parker.wake();
+        }
+        parker.word.fetch_and(!ASLEEP, Ordering::SeqCst);
+        parker.park_until(|| false); // returns at once: unconsumed wake-ups
+        let mut value = -1;
+        // SAFETY: an initialised semaphore and a valid place for its value.
+        let got = unsafe { libc::sem_getvalue(parker.sem.get(), &mut value) };
+        assert_eq!(got, 0);
+        assert_eq!(value, 0);
     }
 
     #[test]
