@@ -37,10 +37,20 @@
 //!
 //! A forked child has its own copy of the semaphore (it is process-private), so a signal
 //! handled in the child can never wake a reader in the parent.
+//!
+//! # Model check
+//!
+//! Under `--cfg sigmux_park_loom` (`ci/loom.sh`) the word is a loom atomic and the semaphore a
+//! loom mutex and condition variable, and the tests at the end of this file explore every
+//! interleaving of a waker against a parking reader: the reader never sleeps through a
+//! wake-up, and what the waker published before waking is visible to it.
 
-use std::cell::UnsafeCell;
 use std::fmt;
 use std::io;
+
+#[cfg(sigmux_park_loom)]
+use loom::sync::atomic::{AtomicU32, Ordering};
+#[cfg(not(sigmux_park_loom))]
 use std::sync::atomic::{AtomicU32, Ordering};
 
 const ASLEEP: u32 = 1;
@@ -52,15 +62,8 @@ pub(crate) struct Parker {
     /// The wake-up count (bit 0 clear) the reader has consumed. Only the reader touches it;
     /// atomic only so the owner stays `Sync`.
     consumed: AtomicU32,
-    /// Boxed: a semaphore must not move once initialised.
-    sem: Box<UnsafeCell<libc::sem_t>>,
+    sem: Sem,
 }
-
-// SAFETY: a `sem_t` is made to be used from several threads at once through its address, which
-// the box keeps stable; every other field is atomic.
-unsafe impl Send for Parker {}
-// SAFETY: as above.
-unsafe impl Sync for Parker {}
 
 impl Parker {
     /// A parker with no wake-up yet.
@@ -69,18 +72,10 @@ impl Parker {
     ///
     /// Those of `sem_init` (not expected for a process-private semaphore on Linux).
     pub(crate) fn new() -> io::Result<Self> {
-        // SAFETY: an all-zero `sem_t` is a valid place for `sem_init` to write into.
-        let sem = Box::new(UnsafeCell::new(unsafe {
-            std::mem::zeroed::<libc::sem_t>()
-        }));
-        // SAFETY: `sem` points to writable memory that stays put; pshared 0, initial value 0.
-        if unsafe { libc::sem_init(sem.get(), 0, 0) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
         Ok(Parker {
             word: AtomicU32::new(0),
             consumed: AtomicU32::new(0),
-            sem,
+            sem: Sem::new()?,
         })
     }
 
@@ -92,10 +87,7 @@ impl Parker {
     #[inline]
     pub(crate) fn wake(&self) {
         if self.word.fetch_add(TICK, Ordering::SeqCst) & ASLEEP != 0 {
-            // SAFETY: the semaphore is initialised and lives as long as `self`. The only
-            // possible error, EOVERFLOW, would need 2^31 posts nobody took, and the reader
-            // takes all of them at every wake-up; ignoring it would only drop a hint.
-            unsafe { libc::sem_post(self.sem.get()) };
+            self.sem.post();
         }
     }
 
@@ -119,23 +111,122 @@ impl Parker {
                 self.consumed.store(ticks, Ordering::Relaxed);
                 break;
             }
-            // SAFETY: the semaphore is initialised and lives as long as `self`. Errors (EINTR)
-            // only end this round early: the loop looks again.
-            unsafe { libc::sem_wait(self.sem.get()) };
+            self.sem.wait();
         }
         // Awake again: wakers may skip the post until the next park. Then drop the posts
         // left over (see the module docs): never a lost wake-up, as the counter decides.
         self.word.fetch_and(!ASLEEP, Ordering::SeqCst);
-        // SAFETY: as above; `sem_trywait` never blocks.
-        while unsafe { libc::sem_trywait(self.sem.get()) } == 0 {}
+        while self.sem.try_wait() {}
     }
 }
 
-impl Drop for Parker {
+/// A process-private POSIX semaphore.
+#[cfg(not(sigmux_park_loom))]
+struct Sem(Box<std::cell::UnsafeCell<libc::sem_t>>);
+
+// SAFETY: a `sem_t` is made to be used from several threads at once through its address, which
+// the box keeps stable.
+#[cfg(not(sigmux_park_loom))]
+unsafe impl Send for Sem {}
+// SAFETY: as above.
+#[cfg(not(sigmux_park_loom))]
+unsafe impl Sync for Sem {}
+
+#[cfg(not(sigmux_park_loom))]
+impl Sem {
+    fn new() -> io::Result<Self> {
+        // SAFETY: an all-zero `sem_t` is a valid place for `sem_init` to write into.
+        let sem = Box::new(std::cell::UnsafeCell::new(unsafe {
+            std::mem::zeroed::<libc::sem_t>()
+        }));
+        // SAFETY: `sem` points to writable memory that stays put (boxed: a semaphore must not
+        // move once initialised); pshared 0, initial value 0.
+        if unsafe { libc::sem_init(sem.get(), 0, 0) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(Sem(sem))
+    }
+
+    /// Async-signal-safe (POSIX lists `sem_post`).
+    #[inline]
+    fn post(&self) {
+        // SAFETY: initialised in `new`, alive as long as `self`. The only possible error,
+        // EOVERFLOW, would need 2^31 posts nobody took, and the reader takes all of them at
+        // every wake-up; ignoring it would only drop a hint.
+        unsafe { libc::sem_post(self.0.get()) };
+    }
+
+    /// Waits for a post; an interruption (EINTR) also returns, which callers treat alike.
+    fn wait(&self) {
+        // SAFETY: as in `post`.
+        unsafe { libc::sem_wait(self.0.get()) };
+    }
+
+    /// Takes a post if there is one, never blocking.
+    fn try_wait(&self) -> bool {
+        // SAFETY: as in `post`.
+        unsafe { libc::sem_trywait(self.0.get()) == 0 }
+    }
+
+    #[cfg(test)]
+    fn value(&self) -> i32 {
+        let mut value = -1;
+        // SAFETY: as in `post`, and a valid place for the value.
+        unsafe { libc::sem_getvalue(self.0.get(), &mut value) };
+        value
+    }
+}
+
+#[cfg(not(sigmux_park_loom))]
+impl Drop for Sem {
     fn drop(&mut self) {
         // SAFETY: initialised in `new`; nobody can post or wait any more (the handlers that
-        // could were unregistered before the last reference went away).
-        unsafe { libc::sem_destroy(self.sem.get()) };
+        // could were unregistered before the last reference to the parker went away).
+        unsafe { libc::sem_destroy(self.0.get()) };
+    }
+}
+
+/// The semaphore as loom sees it: a count under a mutex, and a condition variable.
+#[cfg(sigmux_park_loom)]
+struct Sem {
+    count: loom::sync::Mutex<u32>,
+    posted: loom::sync::Condvar,
+}
+
+#[cfg(sigmux_park_loom)]
+impl Sem {
+    fn new() -> io::Result<Self> {
+        Ok(Sem {
+            count: loom::sync::Mutex::new(0),
+            posted: loom::sync::Condvar::new(),
+        })
+    }
+
+    fn post(&self) {
+        *self.count.lock().unwrap() += 1;
+        self.posted.notify_one();
+    }
+
+    fn wait(&self) {
+        let mut count = self.count.lock().unwrap();
+        while *count == 0 {
+            count = self.posted.wait(count).unwrap();
+        }
+        *count -= 1;
+    }
+
+    fn try_wait(&self) -> bool {
+        let mut count = self.count.lock().unwrap();
+        let taken = *count > 0;
+        if taken {
+            *count -= 1;
+        }
+        taken
+    }
+
+    #[cfg(test)]
+    fn value(&self) -> i32 {
+        *self.count.lock().unwrap() as i32
     }
 }
 
@@ -148,7 +239,7 @@ impl fmt::Debug for Parker {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(sigmux_park_loom)))]
 mod tests {
     use super::*;
     use std::sync::atomic::AtomicBool;
@@ -171,11 +262,7 @@ mod tests {
         }
         parker.word.fetch_and(!ASLEEP, Ordering::SeqCst);
         parker.park_until(|| false); // returns at once: unconsumed wake-ups
-        let mut value = -1;
-        // SAFETY: an initialised semaphore and a valid place for its value.
-        let got = unsafe { libc::sem_getvalue(parker.sem.get(), &mut value) };
-        assert_eq!(got, 0);
-        assert_eq!(value, 0);
+        assert_eq!(parker.sem.value(), 0);
     }
 
     #[test]
@@ -230,5 +317,80 @@ mod tests {
         }
         waker.join().unwrap();
         assert_eq!(both.parker.word.load(Ordering::SeqCst) & ASLEEP, 0);
+    }
+}
+
+/// Every interleaving (and memory-order outcome) of a waker against a parking reader.
+#[cfg(all(test, sigmux_park_loom))]
+mod model {
+    use loom::sync::atomic::AtomicBool;
+    use loom::sync::Arc;
+    use loom::thread;
+
+    use super::*;
+
+    /// The reader parks on the wake-up count alone (`ready` is always false): it must come
+    /// back, and must see what the waker published before waking. A reader that slept
+    /// through the wake-up would leave loom with a deadlock.
+    #[test]
+    fn a_wake_up_always_ends_the_park_and_carries_the_news() {
+        loom::model(|| {
+            let parker = Arc::new(Parker::new().unwrap());
+            let news = Arc::new(AtomicBool::new(false));
+            let waker = {
+                let (parker, news) = (Arc::clone(&parker), Arc::clone(&news));
+                thread::spawn(move || {
+                    news.store(true, Ordering::Relaxed);
+                    parker.wake();
+                })
+            };
+            parker.park_until(|| false);
+            assert!(news.load(Ordering::Relaxed), "woken without the news");
+            waker.join().unwrap();
+        });
+    }
+
+    /// Two wake-ups against two parks: whichever way they interleave, the reader consumes
+    /// both, never sleeps for ever, and no post is left behind once it is done.
+    #[test]
+    fn consecutive_wake_ups_are_each_seen_and_leave_no_post_behind() {
+        loom::model(|| {
+            let parker = Arc::new(Parker::new().unwrap());
+            let waker = {
+                let parker = Arc::clone(&parker);
+                thread::spawn(move || {
+                    parker.wake();
+                    parker.wake();
+                })
+            };
+            parker.park_until(|| false);
+            if parker.consumed.load(Ordering::Relaxed) != 2 * TICK {
+                parker.park_until(|| false);
+            }
+            waker.join().unwrap();
+            assert_eq!(parker.consumed.load(Ordering::Relaxed), 2 * TICK);
+            // A post made after the reader's last drain is the only one that may remain.
+            assert!(parker.sem.value() <= 1);
+        });
+    }
+
+    /// The caller's own condition (a pending bit, the closed flag) also ends a park, and a
+    /// wake-up consumed by `consume` (draining) never ends the next one.
+    #[test]
+    fn a_condition_set_before_waking_ends_the_park() {
+        loom::model(|| {
+            let parker = Arc::new(Parker::new().unwrap());
+            let closed = Arc::new(AtomicBool::new(false));
+            let closer = {
+                let (parker, closed) = (Arc::clone(&parker), Arc::clone(&closed));
+                thread::spawn(move || {
+                    closed.store(true, Ordering::SeqCst);
+                    parker.wake();
+                })
+            };
+            parker.consume();
+            parker.park_until(|| closed.load(Ordering::SeqCst));
+            closer.join().unwrap();
+        });
     }
 }
