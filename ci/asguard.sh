@@ -3,14 +3,11 @@
 # wraps every handler installed with sigaction() and reports malloc/calloc/realloc/free,
 # pthread_mutex_lock and futex waits made while a handler runs. This script
 #   1. runs the stress program (5 s) under it and requires "asguard: violations=0";
-#   2. runs the test binaries of the registry, sigmux, the adapters and the suite under it,
-#      with ASGUARD_ABORT=1 (a violation in a forked test child aborts it, which fails the
-#      test) and requires every process that reports to report 0.
-# Skipped by name: the tests that deliberately allocate inside a handler (the negative
-# controls of the in-process guards), and the registry's no_restore_over_another_librarys_handler,
-# which asserts the exact handler address another library installed — under asguard every
-# installed handler is asguard's trampoline, so that check does not apply (it is not an
-# async-signal-safety matter).
+#   2. runs the test suite of the registry, sigmux, the adapters and the stress crate under it
+#      — under nextest, one process per test, which is also the suite's nextest pass (the
+#      in-process pass is ci/test.sh) — with ASGUARD_ABORT=1 (a violation in a forked test
+#      child aborts it, which fails the test), and requires every process that reports to
+#      report 0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
@@ -51,23 +48,59 @@ echo "$out" | grep -E '^(signals sent|wake-ups missed|handler allocations|RESULT
 [ "$rc" -eq 0 ] || { echo "ci/asguard.sh: stress program failed (exit $rc)" >&2; fail=1; }
 verdict "stress program" "$out"
 
-echo "+ test binaries under asguard"
-crates=(-p sigmux-registry -p sigmux -p sigmux-mio -p sigmux-tokio -p sigmux-async-std -p sigmux-stress)
-bins=$(cargo test --all-features "${crates[@]}" --no-run 2>&1 \
-    | sed -n 's/^ *Executable .*(\(.*\))$/\1/p')
-for bin in $bins; do
-    name=$(basename "$bin")
+# The tests that cannot run under asguard, by name: the negative controls of the in-process
+# guards allocate inside a handler on purpose, and no_restore_over_another_librarys_handler
+# asserts the exact handler address another library installed (under asguard every handler is
+# asguard's trampoline).
+skips=(guard_catches guard_fires guard_counts the_guard_itself
+    no_restore_over_another_librarys_handler)
+crates=(-p sigmux-registry -p sigmux -p sigmux-mio -p sigmux-tokio -p sigmux-async-std
+    -p sigmux-stress)
+if command -v cargo-nextest >/dev/null 2>&1; then
+    # The whole suite of these crates under nextest, one process per test, each started by
+    # the target runner with asguard preloaded; every test's output is kept so each process's
+    # report can be read.
+    echo "+ test suite under nextest, asguard preloaded"
+    filter="all()"
+    for skip in "${skips[@]}"; do
+        filter="$filter - test(/$skip/)"
+    done
+    host=$(rustc -vV | sed -n 's/^host: //p')
+    runner_var="CARGO_TARGET_$(echo "$host" | tr 'a-z-' 'A-Z_')_RUNNER"
     rc=0
-    out=$(LD_PRELOAD="$lib" ASGUARD_REPORT=1 ASGUARD_ABORT=1 timeout --signal=KILL 600 "$bin" \
-        --skip guard_catches --skip guard_fires --skip guard_counts --skip the_guard_itself \
-        --skip no_restore_over_another_librarys_handler 2>&1) || rc=$?
+    out=$(env "$runner_var=env LD_PRELOAD=$lib ASGUARD_REPORT=1 ASGUARD_ABORT=1" \
+        timeout --signal=KILL 900 cargo nextest run --all-features "${crates[@]}" \
+        --no-fail-fast --success-output final --failure-output final --no-output-indent --status-level fail \
+        -E "$filter" 2>&1) || rc=$?
+    echo "$out" | grep -E '^ *(Summary|PASS|FAIL|SIGSEGV|SIGABRT|TIMEOUT)' | tail -n 20 || true
     if [ "$rc" -ne 0 ]; then
-        echo "ci/asguard.sh: $name failed under asguard (exit $rc):" >&2
-        echo "$out" | tail -30 >&2
+        echo "ci/asguard.sh: tests failed under asguard (exit $rc):" >&2
+        echo "$out" | grep -vE "^asguard: violations=0" | tail -60 >&2
         fail=1
     fi
-    verdict "$name" "$out"
-done
+    verdict "test suite" "$out"
+else
+    # Without nextest: each test binary in one process.
+    echo "+ test binaries under asguard (cargo-nextest not installed)"
+    args=()
+    for skip in "${skips[@]}"; do
+        args+=(--skip "$skip")
+    done
+    bins=$(cargo test --all-features "${crates[@]}" --no-run 2>&1 \
+        | sed -n 's/^ *Executable .*(\(.*\))$/\1/p')
+    for bin in $bins; do
+        name=$(basename "$bin")
+        rc=0
+        out=$(LD_PRELOAD="$lib" ASGUARD_REPORT=1 ASGUARD_ABORT=1 timeout --signal=KILL 600 \
+            "$bin" "${args[@]}" 2>&1) || rc=$?
+        if [ "$rc" -ne 0 ]; then
+            echo "ci/asguard.sh: $name failed under asguard (exit $rc):" >&2
+            echo "$out" | tail -30 >&2
+            fail=1
+        fi
+        verdict "$name" "$out"
+    done
+fi
 if [ "$fail" -ne 0 ]; then
     echo "ci/asguard.sh: FAILED" >&2
     exit 1

@@ -107,6 +107,11 @@ macro_rules! signals_over_pipe {
 
 /// Implements mio's (0.7 and later) `event::Source` for `SignalsInfo` of every exfiltrator by
 /// registering the read end of its pipe. Expects `mio` to name the version's crate.
+#[cfg(any(
+    feature = "support-v0_7",
+    feature = "support-v0_8",
+    feature = "support-v1_0"
+))]
 macro_rules! source_for_signals {
     () => {
         impl<E: Exfiltrator> mio::event::Source for SignalsInfo<E> {

@@ -129,8 +129,10 @@ fn installs_with_siginfo_and_restart() {
 fn errno() -> *mut libc::c_int {
     // SAFETY: these functions only return the address of the calling thread's errno.
     unsafe {
-        #[cfg(any(target_os = "linux", target_os = "android", target_os = "emscripten"))]
+        #[cfg(any(target_os = "linux", target_os = "emscripten"))]
         return libc::__errno_location();
+        #[cfg(target_os = "android")]
+        return libc::__errno();
         #[cfg(any(
             target_vendor = "apple",
             target_os = "freebsd",
