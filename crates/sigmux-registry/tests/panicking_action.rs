@@ -3,6 +3,8 @@
 //! Judged by `waitpid` in a forked child with an alarm watchdog.
 #![cfg(unix)]
 
+use std::time::{Duration, Instant};
+
 use sigmux_registry::register;
 use sigmux_testkit::{in_child, Outcome};
 
@@ -16,6 +18,12 @@ fn a_panicking_action_aborts_the_process_instead_of_unwinding() {
         // out of the handler into this frame, the child would exit instead of dying.
         // SAFETY: raising a signal we handle.
         unsafe { libc::raise(libc::SIGUSR1) };
+        // The handler has normally run (and aborted) inside `raise`. ThreadSanitizer defers it
+        // to the next call it intercepts: give it sleeps, up to an absolute deadline.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
         0
     });
     assert_eq!(outcome, Outcome::Signaled(libc::SIGABRT));

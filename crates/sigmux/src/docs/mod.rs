@@ -21,8 +21,9 @@
 //!
 //! # The short version
 //!
-//! * A signal handler may do almost nothing. sigmux's handlers only store into atomics and
-//!   wake a reader; your code runs afterwards, in an ordinary thread or task.
+//! * A signal handler may do almost nothing. sigmux's own actions store into atomics and
+//!   wake a reader (or, for the shutdown flags, end the process at once); your code runs
+//!   afterwards, in an ordinary thread or task.
 //! * Signals of one kind that arrive close together can merge into one. Count work to do, not
 //!   signals.
 //! * Registering a signal changes what the whole process does with it, for every thread.

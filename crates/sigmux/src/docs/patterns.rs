@@ -128,8 +128,9 @@
 //!
 //! * [`Options::restore`]: when the signal's last action is removed, the disposition sigmux
 //!   replaced comes back (the default action, an inherited ignore, or another handler).
-//!   Without it, the handler stays installed and the signal stays caught — the behaviour of
-//!   signal-hook, which every pattern above keeps.
+//!   Without it, the handler stays installed and the signal stays caught: signal-hook's
+//!   behaviour, and the default for every pattern above unless changed with
+//!   [`set_default_options`](sigmux_registry::set_default_options).
 //! * [`Options::onstack`]: run on the thread's alternate signal stack; needed inside Go, JVM
 //!   and Android hosts (see [pitfalls](super::pitfalls#alternate-stacks-go-jvm-and-android-hosts)).
 //! * [`Options::keep_ignored`]: leave a signal ignored if the parent ignored it, as `nohup`
