@@ -19,6 +19,9 @@
 //!   thread and has been dropped. The OS handler stays installed (with no actions it only
 //!   chains to the previous handler).
 //!
+//! How the handler reads the action lists without locks, and the rest of the machinery, is
+//! explained in the [`docs`] module.
+//!
 //! # The contract for actions: async-signal-safety
 //!
 //! An action runs *inside the signal handler*, interrupting whatever the thread was doing —
@@ -132,6 +135,7 @@
 #![warn(missing_docs)]
 
 mod chain;
+pub mod docs;
 mod grace;
 mod primitive;
 

@@ -4,6 +4,10 @@
 //!
 //! [signal-hook]: https://docs.rs/signal-hook/0.4
 //!
+//! **Guide:** new to signals, or choosing between the patterns? The [`docs`] module is a
+//! guide: [which API for which job](docs::patterns), [pitfalls](docs::pitfalls) (coalescing,
+//! masks, `fork`, exit status) and [how it works inside](docs::internals).
+//!
 //! # The problem
 //!
 //! A signal interrupts whatever a thread was doing and runs a handler in its place. The handler
@@ -201,6 +205,7 @@
 )]
 
 pub mod consts;
+pub mod docs;
 pub mod flag;
 #[cfg(all(not(windows), feature = "iterator"))]
 pub mod iterator;
