@@ -107,7 +107,8 @@ impl Grace {
 
     /// Marks the caller as a reader until the guard drops.
     ///
-    /// Async-signal-safe and wait-free: at most three atomic read-modify-writes (one when no writer flips the phase meanwhile), no loops.
+    /// Async-signal-safe and wait-free: at most three atomic read-modify-writes (one when no
+    /// writer flips the phase meanwhile), no loops.
     #[inline]
     pub fn enter(&self) -> ReadGuard<'_> {
         let guess = phase(self.word.load(Ordering::Relaxed));
