@@ -9,8 +9,9 @@
 //! refuse `add_signal`. Meanwhile a thread sends `SIGUSR1` to the process. Invariant: the
 //! process survives (a `close` must not write into a pipe nobody reads any more).
 //!
-//! Planted fault: after 200 rounds, a write into a pipe whose read end is closed (the process
-//! must then be reported killed by `SIGPIPE`).
+//! Negative control (faults injected): `close()` comes before the drop, and after 200 rounds
+//! the process writes into a pipe whose read end is closed (it must then be reported killed by
+//! `SIGPIPE`).
 
 use std::os::unix::io::{FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
@@ -41,9 +42,15 @@ const KINDS: [&str; 3] = [
 const SIG: c_int = libc::SIGUSR1;
 
 /// Makes a delivery of `kind`, receives one raised signal through it, and returns a handle to
-/// it after dropping it.
-fn dropped_delivery(kind: usize) -> Option<Handle> {
+/// it after dropping it (closed before the drop if `close_first`).
+fn dropped_delivery(kind: usize, close_first: bool) -> Option<Handle> {
     let raise = || sigmux::low_level::raise(SIG).ok();
+    let keep = |h: Handle| {
+        if close_first {
+            h.close();
+        }
+        Some(h)
+    };
     match kind {
         0 => {
             let (read, write) = backend::self_pipe().ok()?;
@@ -52,19 +59,19 @@ fn dropped_delivery(kind: usize) -> Option<Handle> {
                     .ok()?;
             raise()?;
             let _ = d.pending().count();
-            Some(d.handle())
+            keep(d.handle())
         }
         1 => {
             let mut s = sigmux_mio::v1_0::Signals::new([SIG]).ok()?;
             raise()?;
             let _ = s.pending().count();
-            Some(s.handle())
+            keep(s.handle())
         }
         _ => {
             let mut s = Signals::new([SIG]).ok()?;
             raise()?;
             let _ = s.pending().count();
-            Some(s.handle())
+            keep(s.handle())
         }
     }
 }
@@ -92,7 +99,7 @@ pub(super) fn run(ctx: &Ctx) -> i32 {
     }
     // sigmux's handler is installed (and kept) before the sender starts, so a stray SIGUSR1
     // never meets its default action.
-    if dropped_delivery(0).is_none() {
+    if dropped_delivery(0, true).is_none() {
         return 3;
     }
     let stop = Arc::new(AtomicBool::new(false));
@@ -110,13 +117,15 @@ pub(super) fn run(ctx: &Ctx) -> i32 {
     let mut code = 0;
     while Instant::now() < ctx.end {
         let kind = (rounds % KINDS.len() as u64) as usize;
-        let Some(handle) = dropped_delivery(kind) else {
+        let Some(handle) = dropped_delivery(kind, ctx.faults) else {
             code = 4;
             break;
         };
-        ctx.row[IN_CLOSE].store(kind as u64 + 1, SeqCst);
-        handle.close();
-        ctx.row[IN_CLOSE].store(0, SeqCst);
+        if !ctx.faults {
+            ctx.row[IN_CLOSE].store(kind as u64 + 1, SeqCst);
+            handle.close();
+            ctx.row[IN_CLOSE].store(0, SeqCst);
+        }
         if !handle.is_closed() || handle.add_signal(SIG).is_ok() {
             ctx.row[WRONG].fetch_add(1, SeqCst);
         }

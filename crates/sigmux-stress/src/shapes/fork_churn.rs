@@ -8,7 +8,8 @@
 //! parent waits for it with an absolute deadline. Invariant: every child exits promptly with
 //! status 0 (a lock held by the churner at the fork must not stay held in the child).
 //!
-//! Planted fault: every 100th child hangs on purpose (and must be reported as hung).
+//! Negative control (faults injected): nothing churns, and every 100th child hangs on purpose
+//! (it must be reported as hung).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
 use std::sync::Arc;
@@ -54,8 +55,13 @@ pub(super) fn run(ctx: &Ctx) -> i32 {
     let stop = Arc::new(AtomicBool::new(false));
     let churner = {
         let (handle, stop) = (handle.clone(), Arc::clone(&stop));
+        let churn_off = ctx.faults;
         thread::spawn(move || {
             while !stop.load(SeqCst) {
+                if churn_off {
+                    nap(1000);
+                    continue;
+                }
                 for _ in 0..100 {
                     let _ = handle.add_signal(S2);
                     handle.remove_signal(S2);

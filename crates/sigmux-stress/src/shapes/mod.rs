@@ -13,8 +13,10 @@
 //! and how the child ended: a shape can fail by its counts, by dying (e.g. by `SIGPIPE`) or by
 //! hanging.
 //!
-//! With faults injected (`--self-check`), every shape also plants a fault of the kind it must
-//! catch, so the checks are proven to work once the real bugs are gone.
+//! With faults injected (`--self-check`), a shape runs as a *negative control*: its attack is
+//! left out, so sigmux's bugs cannot break its invariant, and a fault of the kind it must catch
+//! is planted instead. The self-check passes only if every shape reports its planted fault: the
+//! checks work, whether or not the bugs they hunt are fixed.
 
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
@@ -45,7 +47,7 @@ pub(crate) struct Ctx {
     pub(crate) row: &'static Row,
     /// When to stop starting new rounds.
     pub(crate) end: Instant,
-    /// Plant this shape's fault (see the module docs).
+    /// Run as a negative control: no attack, a planted fault (see the module docs).
     pub(crate) faults: bool,
 }
 
@@ -90,7 +92,8 @@ pub(crate) struct Verdict {
 /// and the violations, including one for an unclean ending).
 pub(crate) struct Shape {
     pub(crate) name: &'static str,
-    /// The fault planted under `--self-check`.
+    /// The negative control run under `--self-check`: the fault planted in place of the
+    /// attack.
     pub(crate) planted: &'static str,
     run: fn(&Ctx) -> i32,
     judge: fn(&[u64; COUNTERS], Ending) -> (String, Vec<String>),
@@ -100,25 +103,25 @@ pub(crate) struct Shape {
 pub(crate) const SHAPES: [Shape; 4] = [
     Shape {
         name: "nested-restore",
-        planted: "a restored handler that forgets every 50th delivery",
+        planted: "no nesting; a restored handler that forgets every 50th delivery",
         run: nested_restore::run,
         judge: nested_restore::judge,
     },
     Shape {
         name: "fork-iterator-churn",
-        planted: "a forked child that hangs",
+        planted: "no churn; every 100th forked child hangs",
         run: fork_churn::run,
         judge: fork_churn::judge,
     },
     Shape {
         name: "close-after-drop",
-        planted: "a write into a pipe nobody reads (SIGPIPE)",
+        planted: "close() before drop; a write into a pipe nobody reads",
         run: close_after_drop::run,
         judge: close_after_drop::judge,
     },
     Shape {
         name: "chained-flags",
-        planted: "a handler without SA_RESETHAND and sa_mask, no sigmux",
+        planted: "no sigmux; the handler without SA_RESETHAND and sa_mask",
         run: chained_flags::run,
         judge: chained_flags::judge,
     },

@@ -14,7 +14,8 @@
 //! handler, exactly once: *sent = via action + via restored*. One round in four removes the
 //! action before A is sent (no nesting): the restored handler must get it.
 //!
-//! Planted fault: the restored handler forgets every 50th delivery.
+//! Negative control (faults injected): no round nests, and the restored handler forgets every
+//! 50th delivery.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
 use std::sync::mpsc;
@@ -148,7 +149,7 @@ pub(super) fn run(ctx: &Ctx) -> i32 {
                 }
             };
         let reg = Registration::from(id);
-        let nested = round % 4 != 0;
+        let nested = !ctx.faults && round % 4 != 0;
         // SAFETY: pthread_self and pthread_kill on this very thread.
         let to_self = |sig| unsafe { libc::pthread_kill(libc::pthread_self(), sig) };
         if nested {
