@@ -9,7 +9,7 @@
 //! refuse `add_signal`. Meanwhile a thread sends `SIGUSR1` to the process. Invariant: the
 //! process survives (a `close` must not write into a pipe nobody reads any more).
 //!
-//! Negative control (faults injected): `close()` comes before the drop, and after 200 rounds
+//! Negative control (faults injected): `close()` comes before the drop, and after 50 rounds
 //! the process writes into a pipe whose read end is closed (it must then be reported killed by
 //! `SIGPIPE`).
 
@@ -132,7 +132,7 @@ pub(super) fn run(ctx: &Ctx) -> i32 {
         rounds += 1;
         ctx.row[ROUNDS].store(rounds, SeqCst);
         ctx.row[PER_KIND + kind].fetch_add(1, SeqCst);
-        if ctx.faults && rounds == 200 {
+        if ctx.faults && rounds == 50 {
             planted_sigpipe();
         }
         thread::sleep(Duration::from_micros(200));

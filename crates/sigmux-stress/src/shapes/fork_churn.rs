@@ -8,7 +8,8 @@
 //! parent waits for it with an absolute deadline. Invariant: every child exits promptly with
 //! status 0 (a lock held by the churner at the fork must not stay held in the child).
 //!
-//! Negative control (faults injected): nothing churns, and every 100th child hangs on purpose
+//! Negative control (faults injected): nothing churns, and the 20th child, then every 100th, hangs on
+//! purpose
 //! (it must be reported as hung).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
@@ -76,7 +77,7 @@ pub(super) fn run(ctx: &Ctx) -> i32 {
     let mut n = 0u64;
     while Instant::now() < ctx.end {
         n += 1;
-        let plant = ctx.faults && n % 100 == 50;
+        let plant = ctx.faults && n % 100 == 20;
         // Let the churner get going between forks.
         thread::sleep(Duration::from_micros(500));
         // SAFETY: the child uses sigmux (which must be fork-safe: that is what is tested) and

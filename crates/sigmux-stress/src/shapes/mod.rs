@@ -109,7 +109,7 @@ pub(crate) const SHAPES: [Shape; 4] = [
     },
     Shape {
         name: "fork-iterator-churn",
-        planted: "no churn; every 100th forked child hangs",
+        planted: "no churn; the 20th forked child (then every 100th) hangs",
         run: fork_churn::run,
         judge: fork_churn::judge,
     },
