@@ -32,7 +32,8 @@ usage: sigmux-stress [options]
                       not fail the run; such a part that passes fails the run (XPASS), so
                       the list is shortened when a fix lands
   --self-check        run briefly with deliberately broken receivers, actions and fd
-                      handling, and succeed only if every planted fault is reported
+                      handling, and each shape as its negative control (attack left out,
+                      a fault planted), and succeed only if every planted fault is reported
   --inject-faults     (what --self-check uses) plant the faults in a normal run
   -h, --help          this text
 
