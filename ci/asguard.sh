@@ -2,7 +2,9 @@
 # The async-signal-safety audit from outside the process: ../shared/tools/asguard.c, preloaded,
 # wraps every handler installed with sigaction() and reports malloc/calloc/realloc/free,
 # pthread_mutex_lock and futex waits made while a handler runs. This script
-#   1. runs the stress program (5 s) under it and requires "asguard: violations=0";
+#   1. runs the stress program's flood (5 s) under it and requires "asguard: violations=0"
+#      (the attack shapes run in children that leave by _exit, which asguard does not report
+#      from; ci/stress.sh runs them);
 #   2. runs the test suite of the registry, sigmux, the adapters and the stress crate under it
 #      — under nextest, one process per test, which is also the suite's nextest pass (the
 #      in-process pass is ci/test.sh) — with ASGUARD_ABORT=1 (a violation in a forked test
@@ -43,7 +45,8 @@ echo "+ stress program under asguard"
 cargo build --release -p sigmux-stress
 rc=0
 out=$(LD_PRELOAD="$lib" ASGUARD_REPORT=1 timeout --signal=KILL 180 \
-    "$CARGO_TARGET_DIR/release/sigmux-stress" --duration "${ASGUARD_STRESS_DURATION:-5s}" 2>&1) || rc=$?
+    "$CARGO_TARGET_DIR/release/sigmux-stress" --only flood \
+    --duration "${ASGUARD_STRESS_DURATION:-5s}" 2>&1) || rc=$?
 echo "$out" | grep -E '^(signals sent|wake-ups missed|handler allocations|RESULT|asguard)' || true
 [ "$rc" -eq 0 ] || { echo "ci/asguard.sh: stress program failed (exit $rc)" >&2; fail=1; }
 verdict "stress program" "$out"
