@@ -205,7 +205,10 @@ pub mod flag;
 #[cfg(all(not(windows), feature = "iterator"))]
 pub mod iterator;
 pub mod low_level;
+pub mod shutdown;
 mod sys;
 mod validate;
 
 pub use sigmux_registry::SigId;
+
+pub use crate::shutdown::Shutdown;
