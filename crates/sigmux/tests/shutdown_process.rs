@@ -163,6 +163,25 @@ fn dropped_shutdown_puts_back_an_ignore_it_replaced() {
 }
 
 #[test]
+fn joins_a_signal_sigmux_already_handles() {
+    in_child(20, || {
+        let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        sigmux::flag::register(SIGTERM, std::sync::Arc::clone(&flag)).unwrap();
+        let shutdown = Shutdown::new().unwrap();
+        sigmux::low_level::raise(SIGTERM).unwrap();
+        assert_eq!(shutdown.cause(), Some(Cause::Signal(SIGTERM)));
+        assert!(flag.load(std::sync::atomic::Ordering::SeqCst));
+        drop(shutdown);
+        // The flag's registration keeps SIGTERM caught.
+        flag.store(false, std::sync::atomic::Ordering::SeqCst);
+        sigmux::low_level::raise(SIGTERM).unwrap();
+        assert!(flag.load(std::sync::atomic::Ordering::SeqCst));
+        0
+    })
+    .assert_success();
+}
+
+#[test]
 fn dropping_after_a_request_disarms_the_deadline() {
     in_child(20, || {
         let shutdown = Shutdown::builder()

@@ -92,12 +92,18 @@ impl Installed {
                 sigmux_registry::try_register(signal, keep.restore(true), action(Arc::clone(inner)))
             } {
                 Ok(id) => id,
-                // The signal was validated, so `InvalidInput` means it is installed already
-                // without `restore`: join it as it is (it stays caught after we leave).
+                // The signal was validated, so `InvalidInput` means sigmux handles it already
+                // with other options (without `restore`): join it as it is, asking for nothing
+                // but the override of a kept ignore if wanted. It stays caught after we leave.
                 Err(e) if e.kind() == io::ErrorKind::InvalidInput => {
+                    let join = if take_ignored {
+                        Options::new().keep_ignored(false)
+                    } else {
+                        Options::new()
+                    };
                     // SAFETY: as above.
                     unsafe {
-                        sigmux_registry::try_register(signal, keep, action(Arc::clone(inner)))
+                        sigmux_registry::try_register(signal, join, action(Arc::clone(inner)))
                     }?
                 }
                 Err(e) => return Err(e),
