@@ -111,11 +111,10 @@ impl Run {
     }
 
     fn signal(&self, sig: c_int) {
+        let pid = self.child.id() as libc::pid_t;
         // SAFETY: kill has no memory-safety preconditions; the pid is our unreaped child.
-        assert_eq!(
-            unsafe { libc::kill(self.child.id() as libc::pid_t, sig) },
-            0
-        );
+        let sent = unsafe { libc::kill(pid, sig) };
+        assert_eq!(sent, 0);
     }
 
     /// Waits for the child to end (absolute deadline); returns its status and every line it

@@ -27,8 +27,14 @@ fn handlers_are_installed_at_creation_not_at_first_wait() {
     in_child(20, || {
         assert_eq!(disposition(SIGTERM).unwrap(), Disposition::Default);
         let shutdown = Shutdown::new().unwrap();
-        assert!(matches!(disposition(SIGTERM).unwrap(), Disposition::Sigmux { .. }));
-        assert!(matches!(disposition(SIGINT).unwrap(), Disposition::Sigmux { .. }));
+        assert!(matches!(
+            disposition(SIGTERM).unwrap(),
+            Disposition::Sigmux { .. }
+        ));
+        assert!(matches!(
+            disposition(SIGINT).unwrap(),
+            Disposition::Sigmux { .. }
+        ));
         // A signal before anyone looks is not lost (and does not kill).
         sigmux::low_level::raise(SIGTERM).unwrap();
         assert!(shutdown.is_requested());
@@ -230,7 +236,14 @@ fn a_signal_in_a_forked_child_does_not_request_the_parents_shutdown() {
 
 #[test]
 fn signals_that_do_not_terminate_by_default_are_refused() {
-    for sig in [libc::SIGCHLD, libc::SIGTSTP, libc::SIGWINCH, libc::SIGKILL, 0, 1000] {
+    for sig in [
+        libc::SIGCHLD,
+        libc::SIGTSTP,
+        libc::SIGWINCH,
+        libc::SIGKILL,
+        0,
+        1000,
+    ] {
         let err = Shutdown::builder().signal(sig).install().unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{}", sig);
         assert!(err.to_string().contains(&sig.to_string()), "{}", err);
@@ -256,7 +269,10 @@ fn scenario_in_child() {
         .install()
         .unwrap();
     if take {
-        assert!(matches!(disposition(SIGHUP).unwrap(), Disposition::Sigmux { .. }));
+        assert!(matches!(
+            disposition(SIGHUP).unwrap(),
+            Disposition::Sigmux { .. }
+        ));
     } else {
         assert_eq!(disposition(SIGHUP).unwrap(), Disposition::Ignore);
     }
@@ -268,7 +284,12 @@ fn scenario_in_child() {
 fn run_under_nohup(scenario: &str) -> std::process::ExitStatus {
     let mut command = Command::new(std::env::current_exe().unwrap());
     command
-        .args(["--exact", "scenario_in_child", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "scenario_in_child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(SCENARIO, scenario)
         .stdout(Stdio::null());
     // SAFETY: only `signal`, async-signal-safe, runs between fork and exec.

@@ -19,7 +19,7 @@
 //! 1. the first termination signal *requests* a graceful shutdown. The program notices it as
 //!    a flag ([`is_requested`](Shutdown::is_requested)), by blocking
 //!    ([`wait`](Shutdown::wait), [`wait_timeout`](Shutdown::wait_timeout)), or by awaiting
-//!    a [`Future`](std::future::Future) ([`wait_async`](Shutdown::wait_async)) that works
+//!    a [`Future`] ([`wait_async`](Shutdown::wait_async)) that works
 //!    under any async runtime (tokio, async-std, smol, …) and may be awaited by many tasks;
 //! 2. a second termination signal while the program cleans up kills it at once, by that
 //!    second signal (the user pressed Ctrl-C twice: skip the cleanup);
@@ -146,6 +146,15 @@ mod sys;
 
 #[cfg(windows)]
 pub use self::sys::ConsoleEvent;
+
+/// Runs sigmux's console control handler for the event `code` on a new thread, as Windows
+/// does for a real event; returns the thread, whose result is what the handler returned.
+/// Only for tests: wine cannot produce close, logoff and shutdown events.
+#[cfg(windows)]
+#[doc(hidden)]
+pub fn __simulate_console_event(code: u32) -> std::thread::JoinHandle<bool> {
+    sys::simulate(code)
+}
 
 /// Why a shutdown was requested.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -134,6 +134,17 @@ pub(crate) fn exit_as_console_event() -> ! {
     unsafe { ExitProcess(STATUS_CONTROL_C_EXIT) }
 }
 
+/// Runs `console_handler` on a new thread, as Windows does (tests).
+pub(crate) fn simulate(code: u32) -> std::thread::JoinHandle<bool> {
+    // SAFETY: the handler has no preconditions; Windows calls it the same way.
+    std::thread::spawn(move || unsafe { console_handler(code) } != FALSE)
+}
+
+/// The console control handler. Windows runs it on a new thread for each event.
+///
+/// # Safety
+///
+/// None beyond being called as a handler routine; `unsafe` only for the ABI's function type.
 unsafe extern "system" fn console_handler(code: u32) -> Bool {
     let event = match i32::try_from(code).ok().and_then(ConsoleEvent::from_code) {
         Some(event) => event,
