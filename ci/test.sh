@@ -8,3 +8,7 @@ if command -v cargo-nextest >/dev/null 2>&1; then
 else
     echo "ci/test.sh: cargo-nextest not installed; skipped the nextest pass"
 fi
+# `Shutdown`'s deadline thread, which Unix systems without POSIX timers use, exercised here.
+RUSTFLAGS="--cfg sigmux_shutdown_deadline_thread" \
+    CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}/shutdown-deadline-thread" \
+    cargo test -p sigmux --test shutdown_example --test shutdown_process
