@@ -324,3 +324,48 @@ fn under_nohup_hup_is_taken_over_when_asked() {
     let status = run_under_nohup("take");
     assert_eq!(status.signal(), Some(SIGHUP), "{:?}", status);
 }
+
+// ---------------------------------------------------------------------------------------------
+// low_level::die_by_signal, which `finish` and the second signal use.
+
+fn no_core_files() {
+    let none = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `none` is valid for reads.
+    unsafe { libc::setrlimit(libc::RLIMIT_CORE, &none) };
+}
+
+#[test]
+fn die_by_signal_kills_by_a_handled_and_blocked_signal() {
+    let outcome = in_child(20, || {
+        let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        sigmux::flag::register(SIGTERM, flag).unwrap();
+        // Blocked in this thread, as inside its own handler.
+        // SAFETY: plain sigset manipulation on a local.
+        unsafe {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, SIGTERM);
+            libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        }
+        sigmux::low_level::die_by_signal(SIGTERM)
+    });
+    assert_eq!(outcome, Outcome::Signaled(SIGTERM));
+}
+
+#[test]
+fn die_by_signal_of_a_core_dumping_signal_dies_by_it() {
+    let outcome = in_child(20, || {
+        no_core_files();
+        sigmux::low_level::die_by_signal(libc::SIGQUIT)
+    });
+    assert_eq!(outcome, Outcome::Signaled(libc::SIGQUIT));
+}
+
+#[test]
+fn die_by_signal_of_a_signal_that_does_not_kill_exits_with_128_plus_it() {
+    let outcome = in_child(20, || sigmux::low_level::die_by_signal(libc::SIGCHLD));
+    assert_eq!(outcome, Outcome::Exited(128 + libc::SIGCHLD));
+}
