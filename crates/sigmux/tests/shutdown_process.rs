@@ -262,6 +262,12 @@ fn scenario_in_child() {
     let Ok(scenario) = std::env::var(SCENARIO) else {
         return;
     };
+    if scenario == "flush" {
+        let shutdown = Shutdown::new().unwrap();
+        sigmux::low_level::raise(SIGTERM).unwrap();
+        print!("still in the buffer");
+        shutdown.finish(0)
+    }
     let take = scenario == "take";
     let shutdown = Shutdown::builder()
         .signal(SIGHUP)
@@ -279,6 +285,23 @@ fn scenario_in_child() {
     sigmux::low_level::raise(SIGHUP).unwrap();
     assert_eq!(shutdown.is_requested(), take);
     shutdown.finish(7)
+}
+
+#[test]
+fn finish_flushes_stdout_before_dying() {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "scenario_in_child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(SCENARIO, "flush")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.signal(), Some(SIGTERM), "{:?}", out.status);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("still in the buffer"));
 }
 
 fn run_under_nohup(scenario: &str) -> std::process::ExitStatus {
@@ -368,4 +391,46 @@ fn die_by_signal_of_a_core_dumping_signal_dies_by_it() {
 fn die_by_signal_of_a_signal_that_does_not_kill_exits_with_128_plus_it() {
     let outcome = in_child(20, || sigmux::low_level::die_by_signal(libc::SIGCHLD));
     assert_eq!(outcome, Outcome::Exited(128 + libc::SIGCHLD));
+}
+
+// ---------------------------------------------------------------------------------------------
+// What it costs in threads (Linux: counted in /proc/self/task).
+
+#[cfg(all(target_os = "linux", not(sigmux_shutdown_deadline_thread)))]
+fn threads() -> usize {
+    std::fs::read_dir("/proc/self/task").unwrap().count()
+}
+
+// (Not with the deadline thread of systems without POSIX timers, which this counts as extra.)
+#[cfg(all(target_os = "linux", not(sigmux_shutdown_deadline_thread)))]
+#[test]
+fn no_thread_until_a_future_waits_and_none_after_the_request() {
+    use std::future::Future;
+    use std::sync::Arc;
+    use std::task::{Context, Wake, Waker};
+    struct Noop;
+    impl Wake for Noop {
+        fn wake(self: Arc<Self>) {}
+    }
+    in_child(20, || {
+        let base = threads();
+        let shutdown = Shutdown::builder()
+            .deadline(Duration::from_secs(3600))
+            .install()
+            .unwrap();
+        assert_eq!(threads(), base, "a thread for the handlers or the deadline");
+        assert_eq!(shutdown.wait_timeout(Duration::from_millis(10)), None);
+        assert_eq!(threads(), base, "a thread for a blocking wait");
+        let mut future = Box::pin(shutdown.wait_async());
+        let waker = Waker::from(Arc::new(Noop));
+        let pending = future.as_mut().poll(&mut Context::from_waker(&waker));
+        assert!(pending.is_pending());
+        assert_eq!(threads(), base + 1, "the waker thread");
+        shutdown.request();
+        assert!(sigmux_testkit::wait_until(Duration::from_secs(10), || {
+            threads() == base
+        }));
+        0
+    })
+    .assert_success();
 }
