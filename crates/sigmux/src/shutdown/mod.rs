@@ -293,7 +293,8 @@ impl ShutdownBuilder {
     }
 
     /// Whether to take over signals that were ignored when the process started (as `nohup`
-    /// arranges for `SIGHUP`). Default `false`: they stay ignored.
+    /// arranges for `SIGHUP`). Default `false`: they stay ignored. No effect on Windows,
+    /// where nothing is inherited.
     pub fn take_ignored(mut self, take: bool) -> Self {
         self.take_ignored = take;
         self

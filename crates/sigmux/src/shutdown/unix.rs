@@ -7,6 +7,13 @@
 //! `Arc<Inner>` its closure owns (a dereference, no reference counting; the closure is dropped
 //! by `unregister`, in a normal thread).
 //!
+//! Why `timer_settime` for the deadline: it is on POSIX's list of async-signal-safe functions,
+//! so the handler can arm a timer created beforehand, and the timer delivers the first signal
+//! itself (which then takes the "second signal" path and kills by it). `alarm` is on the list
+//! too, but it has one-second resolution and there is one per process, so it would replace a
+//! program's own `alarm` (and `SIGALRM` kills by `SIGALRM`, not by the first signal);
+//! `setitimer` is not on the list.
+//!
 //! The byte written on the first request is never read: the pipe stays readable, so any number
 //! of blocking waiters and the waker thread see it with `poll`. A byte that arrives without a
 //! request of ours (a forked child's handler writes to the shared pipe) is read away by the
