@@ -6,3 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo test --workspace --all-features
+# `Shutdown`'s deadline thread, which Unix systems without POSIX timers use, exercised here.
+RUSTFLAGS="--cfg sigmux_shutdown_deadline_thread" \
+    CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}/shutdown-deadline-thread" \
+    cargo test -p sigmux --test shutdown_example --test shutdown_process

@@ -14,5 +14,10 @@ fi
 export CARGO_TARGET_DIR_WINE="${CARGO_TARGET_DIR_WINE:-$PWD/target/wine}"
 for crate in crates/sigmux-registry crates/sigmux crates/sigmux-stress; do
     echo "--- $crate"
-    bash "$tool" "$crate"
+    if [ "$crate" = crates/sigmux ]; then
+        # A real console, for the Ctrl-C test of tests/shutdown_windows.rs.
+        WINE_PTY=1 bash "$tool" "$crate"
+    else
+        bash "$tool" "$crate"
+    fi
 done

@@ -3,7 +3,10 @@
 //! Run with `cargo run -p sigmux --example demo` (then press Ctrl-C, twice to force), or
 //! `cargo run -p sigmux --example demo -- --exit` to stop after the self-demonstration.
 //!
-//! The program first sends itself signals and shows what happens; then it waits for you.
+//! The program first sends itself signals and shows what happens; then it waits for you. It
+//! ends the way a well-behaved program ends after a termination signal: *killed by* that
+//! signal, after its cleanup (so `cargo run` reports "signal: 15, SIGTERM" or "signal: 2,
+//! SIGINT": that is the parent learning why the program stopped, as it should).
 
 #[cfg(not(unix))]
 fn main() {
@@ -18,17 +21,17 @@ fn main() -> std::io::Result<()> {
 #[cfg(unix)]
 mod demo {
     use std::io::{self, Write};
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::{mpsc, Arc};
     use std::thread;
     use std::time::Duration;
 
-    use sigmux::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1, TERM_SIGNALS};
-    use sigmux::flag;
+    use sigmux::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1};
     use sigmux::iterator::exfiltrator::WithOrigin;
     use sigmux::iterator::SignalsInfo;
     use sigmux::low_level::siginfo::Origin;
     use sigmux::low_level::signal_name;
+    use sigmux::Shutdown;
 
     fn name(sig: i32) -> String {
         signal_name(sig)
@@ -62,13 +65,9 @@ mod demo {
         let (pid, uid) = unsafe { (libc::getpid(), libc::getuid()) };
         println!("sigmux demo: pid {}, uid {}", pid, uid);
 
-        // 1. Second termination signal = exit at once (pattern from `sigmux::flag`): the first one
-        //    arms `term_now`, the second one finds it armed and exits inside the handler.
-        let term_now = Arc::new(AtomicBool::new(false));
-        for &sig in TERM_SIGNALS {
-            flag::register_conditional_shutdown(sig, 1, Arc::clone(&term_now))?;
-            flag::register(sig, Arc::clone(&term_now))?;
-        }
+        // 1. Graceful shutdown on TERM/INT, immediate on a second one, dying by the signal at
+        //    the end: `Shutdown`, installed here and now.
+        let shutdown = Shutdown::new()?;
 
         // 2. A flag counting reloads, to show flags and the iterator side by side.
         let reloads = Arc::new(AtomicUsize::new(0));
@@ -149,7 +148,7 @@ mod demo {
                 sig => {
                     println!("[main] {} {}: shutting down gracefully", name(sig), who);
                     println!(
-                        "[main] (a second TERM/INT/QUIT now would exit immediately with status 1)"
+                        "[main] (a second TERM/INT now would end the process at once, by that signal)"
                     );
                     break;
                 }
@@ -157,9 +156,12 @@ mod demo {
         }
 
         demo.join().expect("demo thread");
-        // Pretend to clean up; a second Ctrl-C during this would exit at once.
+        // Pretend to clean up; a second Ctrl-C during this would end the process at once.
         thread::sleep(Duration::from_millis(100));
-        println!("[main] cleanup done, bye");
-        Ok(())
+        println!(
+            "[main] cleanup done; ending by {:?}, so the parent sees why",
+            shutdown.cause()
+        );
+        shutdown.finish(0)
     }
 }

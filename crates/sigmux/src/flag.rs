@@ -60,7 +60,10 @@
 //! ```
 //!
 //! Graceful on the first Ctrl-C, immediate on the second: register the conditional shutdown
-//! *before* the flag that arms it, so the first signal only arms it.
+//! *before* the flag that arms it, so the first signal only arms it. (For new code, prefer
+//! [`Shutdown`](crate::Shutdown): it does this, adds a deadline, and ends the process *by* the
+//! signal after the cleanup, where this pattern exits with a status and hides the signal
+//! from the parent.)
 //!
 //! ```
 //! use std::sync::atomic::{AtomicBool, Ordering};
@@ -145,6 +148,9 @@ unsafe impl<T> BorrowSignalSafe<T> for &'static T {
 
 /// Sets `flag` to `true` whenever `signal` arrives.
 ///
+/// To stop a program on `SIGTERM`/`SIGINT`, [`Shutdown`](crate::Shutdown) is the complete
+/// pattern (second signal, deadline, dying by the signal); a flag is the building block.
+///
 /// The flag stays set until you reset it (e.g. with `swap(false, …)`), so several signals
 /// before you look count as one.
 ///
@@ -184,6 +190,10 @@ pub fn register_usize<T: 'static + Send + Sync + BorrowSignalSafe<AtomicUsize>>(
 /// Exits the process at once with `status` (through [`low_level::exit`], so no destructors
 /// and no `atexit` hooks) if `condition` is `true` when `signal` arrives.
 ///
+/// For graceful-then-forced shutdown, prefer [`Shutdown`](crate::Shutdown): it dies *by* the
+/// signal (the parent sees `WIFSIGNALED`) instead of exiting with `status`, and covers the
+/// first signal, the cleanup and a deadline in one value.
+///
 /// With a condition that is always `true`, the signal simply terminates. With a shared flag,
 /// the behaviour can be switched on and off. With [`register`] on the same flag registered
 /// *after* this one, the first signal arms and the second exits — see the module example.
@@ -213,6 +223,10 @@ pub fn register_conditional_shutdown<T: 'static + Send + Sync + BorrowSignalSafe
 /// Like [`register_conditional_shutdown`], but a signal whose default is to be ignored or to
 /// stop the process does that instead of terminating; a terminating signal kills the process
 /// *by that signal*, so a parent sees `WIFSIGNALED` rather than an exit code.
+///
+/// For shutting down on termination signals, [`Shutdown`](crate::Shutdown) does this and the
+/// rest of the pattern (a first signal that asks, a deadline, dying by the signal after the
+/// cleanup).
 ///
 /// # Errors
 ///

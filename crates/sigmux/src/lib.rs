@@ -4,6 +4,37 @@
 //!
 //! [signal-hook]: https://docs.rs/signal-hook/0.4
 //!
+//! # Start here: shutting down on Ctrl-C and `SIGTERM`
+//!
+//! Most programs handle signals for one reason: to stop cleanly when asked. [`Shutdown`] does
+//! the whole job. It installs handlers for `SIGTERM` and `SIGINT` (on Windows, the console
+//! events) when it is created; the first signal asks for a graceful shutdown, which you see as
+//! a flag, by blocking, or by awaiting a future under any async runtime; a second signal
+//! during the cleanup ends the process at once, and an optional deadline cuts an overlong
+//! cleanup short.
+//!
+//! **Exit status or death by a signal.** A program ends either by exiting with a status
+//! number or by being killed by a signal, and its parent can tell the two apart. Shells and
+//! supervisors rely on it: `bash` stops a whole script on Ctrl-C only when the command *died
+//! by* `SIGINT`, not when it exited with status 130 or 1. So after cleaning up, a program
+//! should die by the signal that stopped it — [`Shutdown::finish`] does that, and exits
+//! normally with your status when no signal was involved.
+//!
+//! ```no_run
+//! # fn serve_one_request() {}
+//! # fn close_connections_and_flush() {}
+//! let shutdown = sigmux::Shutdown::new()?; // TERM and INT are handled from here on
+//! while !shutdown.is_requested() {
+//!     serve_one_request();
+//! }
+//! close_connections_and_flush(); // a second Ctrl-C now ends the process at once
+//! shutdown.finish(0) // dies by SIGTERM/SIGINT, so the parent sees it
+//! # ; Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! The [`shutdown`] module has the details: more signals, deadlines, async tasks, `nohup`,
+//! Windows, and what each costs.
+//!
 //! **Guide:** new to signals, or choosing between the patterns? The [`docs`] module is a
 //! guide: [which API for which job](docs::patterns), [pitfalls](docs::pitfalls) (coalescing,
 //! masks, `fork`, exit status) and [how it works inside](docs::internals).
@@ -23,6 +54,7 @@
 //!
 //! # Anatomy
 //!
+//! * [`shutdown`]: [`Shutdown`], graceful-then-forced shutdown that ends by the signal.
 //! * [`flag`]: the handler sets an atomic flag; your loop checks it. Also "exit on the second
 //!   Ctrl-C" and "run the default action if …".
 //! * [`iterator`]: [`Signals`](iterator::Signals) registers signals and hands them to you in
@@ -53,10 +85,11 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 //!
-//! ## Graceful shutdown, immediate on the second signal
+//! ## Graceful shutdown, immediate on the second signal, with flags
 //!
-//! The first TERM/INT/QUIT arms an immediate `exit(1)` and starts the graceful shutdown; a
-//! second one, if the shutdown hangs, exits at once from inside the handler.
+//! Use [`Shutdown`] (above) for this: it also dies by the signal at the end. The flag-based
+//! version below, kept from signal-hook, ends with `exit(1)` on the second signal and a normal
+//! exit after the cleanup, so the parent never learns that the program was interrupted.
 //!
 //! ```
 //! # #[cfg(unix)] {
@@ -182,6 +215,8 @@
 //!   there and the sender is reported when its fields are non-zero.
 //! * **Windows**: only [`flag`], [`consts`] and parts of [`low_level`] exist, over the C
 //!   runtime's `signal` (`SIGINT`, `SIGTERM`, `SIGBREAK`, `SIGABRT`, …), as in signal-hook.
+//!   Also [`Shutdown`], over console events (Ctrl-C, Ctrl-Break, close, logoff, shutdown).
+//!
 //!
 //! # Features
 //!
@@ -210,7 +245,10 @@ pub mod flag;
 #[cfg(all(not(windows), feature = "iterator"))]
 pub mod iterator;
 pub mod low_level;
+pub mod shutdown;
 mod sys;
 mod validate;
 
 pub use sigmux_registry::SigId;
+
+pub use crate::shutdown::Shutdown;

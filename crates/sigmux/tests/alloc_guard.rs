@@ -217,3 +217,52 @@ fn the_guard_itself_catches_an_allocating_action() {
     });
     assert_eq!(outcome, sigmux_testkit::Outcome::Signaled(libc::SIGABRT));
 }
+
+#[test]
+fn shutdown_does_not_allocate_in_the_handler() {
+    use sigmux::shutdown::{Cause, Shutdown};
+    use std::time::Duration;
+    let _lock = sigmux_testkit::lock();
+    let sig = libc::SIGUSR1;
+    // The first signal: request, arm the deadline timer, write the pipe.
+    let (shutdown, guard) = guarded(sig, || {
+        Shutdown::builder()
+            .signal(sig)
+            .deadline(Duration::from_secs(3600))
+            .install()
+            .unwrap()
+    });
+    let before = GUARDED.load(Ordering::SeqCst);
+    low_level::raise(sig).unwrap();
+    assert_eq!(GUARDED.load(Ordering::SeqCst), before + 1);
+    assert_eq!(shutdown.cause(), Some(Cause::Signal(sig)));
+    release(guard);
+    drop(shutdown); // disarms the deadline, restores SIGUSR1, SIGTERM and SIGINT
+}
+
+#[test]
+fn shutdown_second_signal_dies_without_allocating() {
+    // The second signal ends the process by itself from inside the handler: SIGUSR1, not the
+    // guard's SIGABRT. (`in_child` takes the test lock itself.)
+    let outcome = sigmux_testkit::in_child(10, || {
+        let sig = libc::SIGUSR1;
+        let (_shutdown, _guard) = guarded(sig, || {
+            sigmux::Shutdown::builder()
+                .signal(sig)
+                .deadline(std::time::Duration::from_secs(3600))
+                .install()
+                .unwrap()
+        });
+        low_level::raise(sig).unwrap();
+        // Sent from another thread, handled wherever the kernel likes.
+        thread::spawn(move || {
+            // SAFETY: kill has no memory-safety preconditions.
+            unsafe { libc::kill(libc::getpid(), sig) };
+        })
+        .join()
+        .unwrap();
+        thread::sleep(std::time::Duration::from_secs(5));
+        0
+    });
+    assert_eq!(outcome, sigmux_testkit::Outcome::Signaled(libc::SIGUSR1));
+}

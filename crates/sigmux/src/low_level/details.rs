@@ -159,6 +159,55 @@ pub fn emulate_default_handler(signal: c_int) -> Result<(), Error> {
     }
 }
 
+/// Whether the default action of `signal` is to terminate the process (with or without a core
+/// dump): true for the terminating signals of the table and, on Linux, for the real-time
+/// signals. Async-signal-safe.
+pub(crate) fn terminates_by_default(signal: c_int) -> bool {
+    match lookup(signal) {
+        Some(known) => known.2 == Action::Terminate,
+        None => matches!(
+            crate::sys::realtime_range(),
+            Some((lo, hi)) if (lo..=hi).contains(&signal)
+        ),
+    }
+}
+
+/// Ends the process *by* `signal`, so that its parent sees `WIFSIGNALED` with `WTERMSIG ==
+/// signal`: puts the default disposition back, unblocks the signal in the calling thread and
+/// raises it. Never returns.
+///
+/// Use it when a program has finished cleaning up after a terminating signal (`SIGTERM`,
+/// `SIGINT`, `SIGHUP`, …) and wants to end the way it would have ended without a handler.
+/// Unlike [`emulate_default_handler`] there is nothing to check: it cannot fail.
+///
+/// * A signal whose default action dumps core (`SIGQUIT`, `SIGABRT`, `SIGXCPU`, …) does so:
+///   the process dies by it, and whether a core file is written (and `WCOREDUMP` set) is
+///   decided by the system (`RLIMIT_CORE`, `core_pattern`), as for an unhandled signal.
+/// * If the process is still alive after the raise (the signal's default is to ignore or to
+///   stop, or another thread installed a handler for it in between), it exits with status
+///   `128 + signal`, the shell's convention for "killed by a signal".
+/// * On Windows the C runtime has no "killed by" status: the default action of `SIGINT` and
+///   `SIGTERM` is to exit with status 3; that is what happens.
+///
+/// No destructors run and stdio buffers are not flushed (flush them first).
+///
+/// This function is async-signal-safe, so it may also end the process from inside a
+/// signal handler.
+///
+/// ```no_run
+/// # #[cfg(unix)] {
+/// // …cleanup after SIGTERM is done:
+/// sigmux::low_level::die_by_signal(libc::SIGTERM);
+/// # }
+/// ```
+pub fn die_by_signal(signal: c_int) -> ! {
+    if reset_to_default(signal) {
+        unblock(signal);
+        let _ = super::raise(signal);
+    }
+    super::exit(128i32.saturating_add(signal))
+}
+
 /// Puts `SIG_DFL` back for `signal`. Async-signal-safe.
 #[cfg(not(windows))]
 fn reset_to_default(signal: c_int) -> bool {

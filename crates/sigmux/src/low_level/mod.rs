@@ -16,7 +16,8 @@ pub mod pipe;
 #[cfg(all(feature = "extended-siginfo-raw", not(windows)))]
 pub mod siginfo;
 
-pub use self::details::{emulate_default_handler, signal_name};
+pub(crate) use self::details::terminates_by_default;
+pub use self::details::{die_by_signal, emulate_default_handler, signal_name};
 pub use sigmux_registry::{register, unregister};
 
 /// Sends `sig` to the calling thread, like C's `raise`.
