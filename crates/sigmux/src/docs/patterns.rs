@@ -7,15 +7,15 @@
 //!
 //! | job | use |
 //! | --- | --- |
+//! | shut down on TERM/INT: graceful first, at once on the second signal, dying by the signal | [`Shutdown`](crate::Shutdown) |
 //! | stop or reconfigure a loop that comes round often | [`flag::register`], [`flag::register_usize`] |
-//! | exit at once on the second Ctrl-C | [`flag::register_conditional_shutdown`] / [`flag::register_conditional_default`] |
+//! | exit at once on the second Ctrl-C (lower level than `Shutdown`) | [`flag::register_conditional_shutdown`] / [`flag::register_conditional_default`] |
 //! | a thread that sleeps until a signal comes | [`Signals`] |
 //! | … and who sent it | [`SignalsInfo`] with [`WithOrigin`] or [`WithRawSiginfo`] |
 //! | a mio, tokio, async-std or smol program | `sigmux-mio`, `sigmux-tokio`, `sigmux-async-std` |
 //! | your own `poll`/`epoll` loop | [`low_level::pipe`] |
 //! | every delivery counted, or work of your own inside the handler | [`sigmux_registry::register_sigaction`] |
 //! | alternate stack, restoring the old disposition, respecting `nohup` | [`sigmux_registry::try_register`] with [`Options`] |
-//! | graceful shutdown with a second-signal escape hatch | the `shutdown` module (below) |
 //! | knowing when your child processes exit | the `child` module (below) |
 //!
 //! # Flags
@@ -158,12 +158,14 @@
 //!
 //! # Graceful shutdown
 //!
-//! <!-- link: shutdown -->
-//! The `shutdown` module packages the policy most services want. The first `SIGTERM` or
-//! `SIGINT` asks the program to shut down gracefully; a second one terminates it at once, by
-//! that signal; an optional deadline bounds the graceful phase. The process ends by dying of
-//! the signal, so a parent or supervisor sees that it was killed by it (`WIFSIGNALED`), not
-//! an ordinary exit code.
+//! [`Shutdown`](crate::Shutdown) (module [`shutdown`](crate::shutdown)) packages the policy
+//! most services want. The first `SIGTERM` or `SIGINT` asks the program to shut down
+//! gracefully (seen as a flag, by blocking, or by awaiting a future under any runtime); a
+//! second one terminates it at once, by that signal; an optional deadline bounds the graceful
+//! phase. [`Shutdown::finish`](crate::Shutdown::finish) ends the process by dying of the
+//! signal, so a parent or supervisor sees that it was killed by it (`WIFSIGNALED`), not an
+//! ordinary exit code. On Windows the console events (Ctrl-C, Ctrl-Break, close, logoff,
+//! shutdown) take the place of the signals.
 //!
 //! # Watching child processes
 //!
@@ -178,9 +180,9 @@
 //!
 //! * **`tokio::signal`** comes with tokio and needs no extra dependency; if a tokio program
 //!   only awaits a few signals and never needs the sender, removal of a signal or the other
-//!   patterns here, it is enough. It also covers Windows console events (Ctrl-C, Ctrl-Break,
-//!   closing the console, logoff, shutdown), which sigmux does not: sigmux's iterator and
-//!   adapters are Unix only. Note that tokio never uninstalls its handler: once a signal has
+//!   patterns here, it is enough. It also offers the Windows console events (Ctrl-C,
+//!   Ctrl-Break, closing the console, logoff, shutdown) as streams; sigmux offers them only
+//!   through [`Shutdown`](crate::Shutdown) (its iterator and adapters are Unix only). Note that tokio never uninstalls its handler: once a signal has
 //!   been listened for, it is caught for the rest of the process.
 //! * **`ctrlc`** runs one closure on Ctrl-C (and, with a feature, on `SIGTERM` and `SIGHUP`) on
 //!   a thread of its own, on Unix and on the Windows console. If that is all a command-line
