@@ -204,6 +204,9 @@ impl<E: Exfiltrator> SignalsInfo<E> {
         if self.ended {
             return Poll::Ready(None);
         }
+        if self.inner.is_inherited() {
+            return self.end(Error::new(ErrorKind::Other, INHERITED));
+        }
         loop {
             match self
                 .inner
@@ -213,12 +216,18 @@ impl<E: Exfiltrator> SignalsInfo<E> {
                 PollResult::Closed => break,
                 PollResult::Pending => return Poll::Pending,
                 PollResult::Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                PollResult::Err(e) => {
-                    self.error = Some(e);
-                    break;
-                }
+                PollResult::Err(e) => return self.end(e),
             }
         }
+        self.ended = true;
+        Poll::Ready(None)
+    }
+
+    /// Ends the stream with `error`: unregisters its signals (nobody will read them) and keeps
+    /// the error for [`take_error`](SignalsInfo::take_error).
+    fn end(&mut self, error: Error) -> Poll<Option<E::Output>> {
+        self.inner.shut_down();
+        self.error = Some(error);
         self.ended = true;
         Poll::Ready(None)
     }
@@ -239,6 +248,18 @@ impl<E: Exfiltrator> SignalsInfo<E> {
     /// here. An addition to the `signal-hook-tokio` interface.
     pub fn take_error(&mut self) -> Option<Error> {
         self.error.take()
+    }
+}
+
+/// Why a stream inherited through `fork` ended.
+const INHERITED: &str = "sigmux-tokio: this Signals was created before fork() and cannot be \
+                         polled in the child; make a new runtime and a new Signals there";
+
+impl<E: Exfiltrator> Drop for SignalsInfo<E> {
+    fn drop(&mut self) {
+        if self.inner.is_inherited() {
+            self.inner.get_read_mut().abandon();
+        }
     }
 }
 

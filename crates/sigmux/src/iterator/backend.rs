@@ -10,8 +10,9 @@
 use std::borrow::{Borrow, BorrowMut};
 use std::fmt;
 use std::io::Error;
-use std::os::unix::io::{AsRawFd, OwnedFd};
-use std::sync::Arc;
+use std::os::unix::io::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use libc::c_int;
 
@@ -38,12 +39,43 @@ pub fn self_pipe() -> Result<(OwnedFd, OwnedFd), Error> {
     Ok((read, write))
 }
 
+/// How many `fork`s separate this process from the first one that made a delivery: bumped in
+/// each child by a `pthread_atfork` hook, installed before the first delivery exists.
+static FORKS: AtomicUsize = AtomicUsize::new(0);
+static FORK_COUNTER: AtomicBool = AtomicBool::new(false);
+
+/// The child side of the `pthread_atfork` hook. Async-signal-safe: one atomic add. Relaxed is
+/// enough: it runs in the child's only thread before anything else there can look.
+extern "C" fn count_fork() {
+    FORKS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// The fork count now, installing the counting hook first if need be. A `fork` racing the very
+/// first installation (by another thread, while this one already makes a delivery) may go
+/// uncounted; every later one is counted.
+fn fork_epoch() -> usize {
+    if !FORK_COUNTER.load(Ordering::Acquire)
+        && FORK_COUNTER
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    {
+        // SAFETY: a plain function that lives forever. A failure (out of memory) only loses
+        // the fork detection, as with no hook at all.
+        unsafe { libc::pthread_atfork(None, None, Some(count_fork)) };
+    }
+    FORKS.load(Ordering::Relaxed)
+}
+
 /// Controls a signal delivery from any thread: add or remove signals, close it.
 ///
 /// Cheap to [`clone`](Clone::clone); all clones control the same delivery.
 #[derive(Debug, Clone)]
 pub struct Handle {
     control: Arc<dyn Control>,
+    /// For a [`SignalDelivery`] (a pipe): where it leaves a duplicate of its read end when it
+    /// is dropped while handles remain, so a [`close`](Handle::close) after that never writes
+    /// into a pipe without a reader (which raises `SIGPIPE`). Closed with the last handle.
+    reader: Option<Arc<OnceLock<OwnedFd>>>,
 }
 
 impl Handle {
@@ -113,6 +145,11 @@ impl Handle {
     /// [`forever`](super::SignalsInfo::forever) end, blocked calls return at once and later
     /// calls do not block. Signals may or may not still be reported; any that are, really
     /// arrived.
+    ///
+    /// Harmless once the delivery (or the adapter stream) is gone, even with `SIGPIPE` at its
+    /// default action: a pipe-based delivery dropped while handles remain leaves them a
+    /// duplicate of its read end (one descriptor, closed with the last handle), so this never
+    /// writes into a pipe without a reader.
     pub fn close(&self) {
         self.control.close()
     }
@@ -141,6 +178,7 @@ impl<E: Exfiltrator> Core<E> {
         let core = Core {
             handle: Handle {
                 control: Arc::clone(&shared) as Arc<dyn Control>,
+                reader: None,
             },
             shared,
         };
@@ -196,6 +234,10 @@ pub struct SignalDelivery<R, E: Exfiltrator> {
     read_is_socket: bool,
     /// The pipe ends' entry in the fork-isolation list.
     fork: Tracked,
+    /// The read end's descriptor, for [`Drop`] (which cannot ask `R`).
+    read_fd: RawFd,
+    /// [`fork_epoch`] when this was made.
+    epoch: usize,
 }
 
 impl<R, E: Exfiltrator> SignalDelivery<R, E>
@@ -219,15 +261,21 @@ where
         S: Borrow<c_int>,
         W: 'static + Into<OwnedFd> + fmt::Debug + Send + Sync,
     {
-        let read_is_socket = sys::is_socket(read.as_raw_fd())?;
+        let epoch = fork_epoch();
+        let read_fd = read.as_raw_fd();
+        let read_is_socket = sys::is_socket(read_fd)?;
         let wake = WakeFd::new(write.into())?;
-        let fork = fork::track(read.as_raw_fd(), wake.raw(), wake.is_socket());
-        let core = Core::new(Shared::new(exfiltrator, Wake::Fd(wake)), signals)?;
+        let fork = fork::track(read_fd, wake.raw(), wake.is_socket());
+        let mut core = Core::new(Shared::new(exfiltrator, Wake::Fd(wake)), signals)?;
+        // No clone of the core's handle exists yet: every later one shares the slot.
+        core.handle.reader = Some(Arc::new(OnceLock::new()));
         Ok(SignalDelivery {
             core,
             read,
             read_is_socket,
             fork,
+            read_fd,
+            epoch,
         })
     }
 
@@ -277,6 +325,28 @@ where
     pub fn handle(&self) -> Handle {
         self.core.handle()
     }
+
+    /// Whether this process is a forked child of the one that created this delivery. New in
+    /// sigmux.
+    ///
+    /// The delivery itself keeps working in the child (it has a private self-pipe there, at
+    /// the same descriptor number), but a *reactor registration* of its read end does not:
+    /// epoll (mio, tokio, async-io) watches the open pipe, not the number, so the child's
+    /// registration still points at the parent's pipe, in an epoll instance shared with the
+    /// parent. An adapter whose stream is tied to a reactor checks this and ends the stream
+    /// in the child instead of waiting forever. One atomic load.
+    pub fn is_inherited(&self) -> bool {
+        FORKS.load(Ordering::Relaxed) != self.epoch
+    }
+
+    /// Unregisters every signal of this delivery for good (later
+    /// [`add_signal`](Handle::add_signal)s fail), as dropping it does. New in sigmux.
+    ///
+    /// For an adapter whose stream ended with an error: the signals stop being taken away
+    /// from other handlers and their default actions for a reader that will never read.
+    pub fn shut_down(&self) {
+        self.core.shared.shut_down();
+    }
 }
 
 impl<R, E: Exfiltrator> SignalDelivery<R, E> {
@@ -295,6 +365,20 @@ impl<R, E: Exfiltrator> Drop for SignalDelivery<R, E> {
         // end among them, are dropped right after this), so a later fork does not touch a
         // reused number.
         self.fork.untrack();
+        // Handles outlive the delivery: leave them a reader, so their `close` (a write into
+        // the pipe) can never raise SIGPIPE. Not needed for the handlers: dropping the core
+        // (next) unregisters them, and `unregister` returns only once none is running.
+        if let Some(slot) = &self.core.handle.reader {
+            if Arc::strong_count(slot) > 1 && self.read_fd >= 0 {
+                // SAFETY: `read_fd` is the read end `self.read` owns, open until the fields
+                // are dropped after this function.
+                let read = unsafe { BorrowedFd::borrow_raw(self.read_fd) };
+                // On failure (no descriptor left) a late `close` may still meet SIGPIPE.
+                if let Ok(dup) = read.try_clone_to_owned() {
+                    let _ = slot.set(dup);
+                }
+            }
+        }
     }
 }
 
@@ -451,6 +535,34 @@ impl<SD, E: Exfiltrator> SignalIterator<SD, E> {
         R: 'static + AsRawFd + Send + Sync,
     {
         self.signals.borrow().handle()
+    }
+
+    /// See [`SignalDelivery::is_inherited`]. New in sigmux.
+    pub fn is_inherited<R>(&self) -> bool
+    where
+        SD: Borrow<SignalDelivery<R, E>>,
+        R: 'static + AsRawFd + Send + Sync,
+    {
+        self.signals.borrow().is_inherited()
+    }
+
+    /// See [`SignalDelivery::shut_down`]. New in sigmux.
+    pub fn shut_down<R>(&self)
+    where
+        SD: Borrow<SignalDelivery<R, E>>,
+        R: 'static + AsRawFd + Send + Sync,
+    {
+        self.signals.borrow().shut_down()
+    }
+
+    /// The read end of the underlying delivery, mutably. See
+    /// [`SignalDelivery::get_read_mut`]. New in sigmux.
+    pub fn get_read_mut<R>(&mut self) -> &mut R
+    where
+        SD: BorrowMut<SignalDelivery<R, E>>,
+        R: 'static + AsRawFd + Send + Sync,
+    {
+        self.signals.borrow_mut().get_read_mut()
     }
 }
 
