@@ -117,6 +117,7 @@ use std::fmt;
 use std::fs::File;
 use std::future::poll_fn;
 use std::io::{Error, ErrorKind};
+use std::os::unix::io::{AsRawFd, RawFd};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -136,7 +137,7 @@ pub use sigmux::iterator::backend::Handle;
 /// of one batch come in ascending signal-number order. Dropping the value unregisters its
 /// signals.
 pub struct SignalsInfo<E: Exfiltrator = SignalOnly> {
-    inner: OwningSignalIterator<Async<File>, E>,
+    inner: OwningSignalIterator<ReadEnd, E>,
     /// Kept so the closed flag is one load away on every poll.
     handle: Handle,
     /// Set once the stream has yielded `None`; it never yields anything again.
@@ -148,6 +149,34 @@ pub struct SignalsInfo<E: Exfiltrator = SignalOnly> {
 /// [`SignalsInfo`] that yields just the signal numbers; what most programs want.
 pub type Signals = SignalsInfo<SignalOnly>;
 
+/// The read end of the self-pipe, registered with async-io's reactor.
+///
+/// `None` only once abandoned in a forked child (see [`ReadEnd::abandon`]).
+#[derive(Debug)]
+struct ReadEnd(Option<Async<File>>);
+
+impl ReadEnd {
+    /// In a forked child, lets go of the read end without touching the reactor: dropping an
+    /// `Async` would lock the reactor's state (possibly held by a parent thread at the fork,
+    /// for ever) and deregister from the epoll instance the child shares with the parent.
+    /// The descriptor (the child's private pipe) and the registration are leaked instead.
+    fn abandon(&mut self) {
+        std::mem::forget(self.0.take());
+    }
+}
+
+impl AsRawFd for ReadEnd {
+    fn as_raw_fd(&self) -> RawFd {
+        // -1 once abandoned: the backend's drain then fails with EBADF and stops.
+        self.0.as_ref().map_or(-1, AsRawFd::as_raw_fd)
+    }
+}
+
+/// Why a stream inherited through `fork` ended.
+const INHERITED: &str = "sigmux-async-std: this Signals was created before fork() and cannot \
+                         be used in the child, nor can async-io's reactor (its epoll instance \
+                         is shared with the parent); use sigmux::iterator::Signals there";
+
 /// Whether the pipe held wake-up bytes; registers `cx` for the next wake-up if not.
 ///
 /// Reads first and asks the reactor only when the pipe is empty: a woken task finds its byte
@@ -156,7 +185,11 @@ pub type Signals = SignalsInfo<SignalOnly>;
 /// wake-up about a microsecond). The backend's non-blocking drain takes whatever this read
 /// left. End of file cannot happen while the delivery holds the write end; should it, it is
 /// reported as an error rather than leaving the stream waiting forever.
-fn poll_has_signals(read: &mut Async<File>, cx: &mut Context<'_>) -> Result<bool, Error> {
+fn poll_has_signals(read: &mut ReadEnd, cx: &mut Context<'_>) -> Result<bool, Error> {
+    let read = match &mut read.0 {
+        Some(read) => read,
+        None => return Err(Error::new(ErrorKind::Other, INHERITED)),
+    };
     let mut buf = [0u8; 64];
     match AsyncRead::poll_read(Pin::new(read), cx, &mut buf) {
         Poll::Ready(Ok(0)) => Err(Error::new(
@@ -196,7 +229,7 @@ impl<E: Exfiltrator> SignalsInfo<E> {
         // Non-blocking both ways: the handler never waits on a full pipe and the reads stop
         // when the pipe is empty. (`File` is only the read end's owner, for `AsyncRead`.)
         let (read, write) = sigmux::iterator::backend::self_pipe()?;
-        let read = Async::new(File::from(read))?;
+        let read = ReadEnd(Some(Async::new(File::from(read))?));
         let delivery = SignalDelivery::with_pipe(read, write, exfiltrator, signals)?;
         let inner = OwningSignalIterator::new(delivery);
         let handle = inner.handle();
@@ -224,6 +257,9 @@ impl<E: Exfiltrator> SignalsInfo<E> {
         if self.ended {
             return Poll::Ready(None);
         }
+        if self.inner.is_inherited() {
+            return self.end(Error::new(ErrorKind::Other, INHERITED));
+        }
         loop {
             match self
                 .inner
@@ -233,12 +269,18 @@ impl<E: Exfiltrator> SignalsInfo<E> {
                 PollResult::Closed => break,
                 PollResult::Pending => return Poll::Pending,
                 PollResult::Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                PollResult::Err(e) => {
-                    self.error = Some(e);
-                    break;
-                }
+                PollResult::Err(e) => return self.end(e),
             }
         }
+        self.ended = true;
+        Poll::Ready(None)
+    }
+
+    /// Ends the stream with `error`: unregisters its signals (nobody will read them) and keeps
+    /// the error for [`take_error`](SignalsInfo::take_error).
+    fn end(&mut self, error: Error) -> Poll<Option<E::Output>> {
+        self.inner.shut_down();
+        self.error = Some(error);
         self.ended = true;
         Poll::Ready(None)
     }
@@ -259,6 +301,14 @@ impl<E: Exfiltrator> SignalsInfo<E> {
     /// error here. An addition to the `signal-hook-async-std` interface.
     pub fn take_error(&mut self) -> Option<Error> {
         self.error.take()
+    }
+}
+
+impl<E: Exfiltrator> Drop for SignalsInfo<E> {
+    fn drop(&mut self) {
+        if self.inner.is_inherited() {
+            self.inner.get_read_mut().abandon();
+        }
     }
 }
 
