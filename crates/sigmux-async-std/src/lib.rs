@@ -19,8 +19,9 @@
 //! task, no allocation.
 //!
 //! The stream ends (yields `None`) once [`Handle::close`] was called on its handle. An I/O
-//! error of the reactor also ends it, and [`SignalsInfo::take_error`] tells what happened;
-//! polling never panics.
+//! error of the reactor also ends it — as does being polled in a forked child (see
+//! [After `fork`](#after-fork)) — and [`SignalsInfo::take_error`] tells what happened. A
+//! stream that ended with an error has unregistered its signals. Polling never panics.
 //!
 //! # Example
 //!
@@ -101,6 +102,25 @@
 //!   running.
 //! * One stream is meant to be polled by one task at a time; for several consumers, create
 //!   several `Signals` (each gets every signal).
+//! * A [`Handle`] that outlives its stream keeps one descriptor open (a duplicate of the
+//!   pipe's read end, so that a late [`Handle::close`] never raises `SIGPIPE`) until the last
+//!   handle is dropped.
+//!
+//! # After `fork`
+//!
+//! async-io has one reactor per process, created on first use, and a forked child inherits
+//! it: the same epoll instance as the parent's (epoll watches open files, so the child's
+//! stream, whose pipe sigmux replaced by a private one at the same descriptor number, is not
+//! watched by it, and anything the child registers or waits for there is mixed up with the
+//! parent's, whose wake-ups the child could take). A child of a program that used async-io
+//! (async-std, smol) must therefore not use async-io at all; to wait for signals there, use
+//! the blocking [`sigmux::iterator::Signals`] (or `exec` a new program).
+//!
+//! An inherited stream notices it is in a child: its first poll there ends it with an error
+//! (see [`take_error`](SignalsInfo::take_error)) and unregisters its signals in the child,
+//! touching no reactor, and dropping it does not touch the reactor either (its registration
+//! and descriptor are leaked instead). The parent's stream is unaffected: the child's signals
+//! never wake it, and it still gets its own.
 //!
 //! # Portability
 //!

@@ -178,3 +178,40 @@ fn is_inherited_only_in_a_forked_child_and_shut_down_unregisters() {
     })
     .assert_success();
 }
+
+fn fd_flags(fd: i32) -> (i32, i32) {
+    // SAFETY: fcntl queries on a descriptor number; nothing is dereferenced.
+    unsafe { (libc::fcntl(fd, libc::F_GETFD), libc::fcntl(fd, libc::F_GETFL)) }
+}
+
+#[test]
+fn self_pipe_ends_are_close_on_exec_and_non_blocking() {
+    use std::os::unix::io::AsRawFd;
+
+    let (read, write) = sigmux::iterator::backend::self_pipe().unwrap();
+    for fd in [read.as_raw_fd(), write.as_raw_fd()] {
+        let (fd_flags, status) = fd_flags(fd);
+        assert_ne!(fd_flags & libc::FD_CLOEXEC, 0);
+        assert_ne!(status & libc::O_NONBLOCK, 0);
+    }
+}
+
+#[test]
+fn with_pipe_makes_a_pipe_write_end_close_on_exec_and_non_blocking() {
+    use std::os::unix::io::{AsRawFd, FromRawFd, OwnedFd};
+
+    let _lock = sigmux_testkit::lock();
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for two descriptors.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    // SAFETY: freshly created, owned by nobody else.
+    let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    let write_fd = write.as_raw_fd();
+    let (before, status) = fd_flags(write_fd);
+    assert_eq!((before & libc::FD_CLOEXEC, status & libc::O_NONBLOCK), (0, 0));
+    let delivery = SignalDelivery::with_pipe(read, write, SignalOnly, [SIGUSR1]).unwrap();
+    let (after, status) = fd_flags(write_fd);
+    assert_ne!(after & libc::FD_CLOEXEC, 0);
+    assert_ne!(status & libc::O_NONBLOCK, 0);
+    drop(delivery);
+}

@@ -1,9 +1,13 @@
 //! The machinery under [`Signals`](super::Signals), generic over the read end of the
 //! self-pipe, for the async adapter crates (sigmux-mio, sigmux-tokio, sigmux-async-std).
 //!
-//! An adapter creates a socket pair with its runtime's types, hands both ends to
+//! An adapter creates a pipe ([`self_pipe`]) or socket pair, hands both ends to
 //! [`SignalDelivery::with_pipe`], registers the read end with its reactor and, when it is
 //! readable, calls [`SignalDelivery::pending`] or [`SignalIterator::poll_signal`].
+//!
+//! After `fork`, the child's delivery has a private pipe at the same descriptor numbers, but a
+//! reactor registration of the read end does not follow it: an adapter tied to a reactor checks
+//! [`SignalDelivery::is_inherited`] and ends its stream in the child.
 //!
 //! Applications normally use [`Signals`](super::Signals) or an adapter instead.
 
@@ -249,8 +253,8 @@ where
     /// `write` is owned from now on and written by the handlers: `FD_CLOEXEC` is set on it;
     /// a socket is written with `send(MSG_DONTWAIT)`, anything else is made non-blocking.
     /// The read end may be a socket (drained with `recv(MSG_DONTWAIT)`) or a pipe/FIFO
-    /// (drained with `poll` and `read`); a [`UnixStream`](std::os::unix::net::UnixStream)
-    /// pair — or the runtime's equivalent — is the usual choice.
+    /// (drained with `poll` and `read`); [`self_pipe`] is the usual choice, a
+    /// [`UnixStream`](std::os::unix::net::UnixStream) pair works too.
     ///
     /// # Errors
     ///
