@@ -346,5 +346,16 @@ macro_rules! mio_scenarios {
             })
             .assert_success();
         }
+
+        #[test]
+        fn a_signal_before_the_source_is_registered_is_not_lost() {
+            let _lock = sigmux_testkit::lock();
+            let mut signals = adapter::Signals::new([SIGUSR1]).unwrap();
+            raise(SIGUSR1).unwrap();
+            let mut poll = registered(&mut signals);
+            let mut events = Events::with_capacity(8);
+            wait_ready(&mut poll, &mut events);
+            assert_eq!(signals.pending().collect::<Vec<_>>(), [SIGUSR1]);
+        }
     };
 }
