@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::thread;
 
 use sigmux::consts::SIGUSR1;
-use sigmux_testkit::in_child;
 use sigmux_async_std::Signals;
+use sigmux_testkit::in_child;
 
 fn default_sigpipe() {
     // SAFETY: restores the default disposition of SIGPIPE in this (forked) child only.

@@ -36,7 +36,8 @@ fn fork_child(child: impl FnOnce() -> i32) -> libc::pid_t {
 }
 
 fn poll_once(signals: &mut Signals) -> Poll<Option<i32>> {
-    let waker = futures_lite::future::block_on(future::poll_fn(|cx| Poll::Ready(cx.waker().clone())));
+    let waker =
+        futures_lite::future::block_on(future::poll_fn(|cx| Poll::Ready(cx.waker().clone())));
     signals.poll_recv(&mut Context::from_waker(&waker))
 }
 

@@ -50,8 +50,7 @@ async fn let_reactor_run() {
 }
 
 fn scenario(parent_rt: Runtime) -> i32 {
-    let mut signals =
-        Some(parent_rt.block_on(async { Signals::new([SIGUSR1, SIGUSR2]).unwrap() }));
+    let mut signals = Some(parent_rt.block_on(async { Signals::new([SIGUSR1, SIGUSR2]).unwrap() }));
     let child = fork_child(|| {
         // The recipe: leave the parent's runtime alone (never drop it here), build a new one,
         // make new streams.

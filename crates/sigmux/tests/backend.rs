@@ -181,7 +181,12 @@ fn is_inherited_only_in_a_forked_child_and_shut_down_unregisters() {
 
 fn fd_flags(fd: i32) -> (i32, i32) {
     // SAFETY: fcntl queries on a descriptor number; nothing is dereferenced.
-    unsafe { (libc::fcntl(fd, libc::F_GETFD), libc::fcntl(fd, libc::F_GETFL)) }
+    unsafe {
+        (
+            libc::fcntl(fd, libc::F_GETFD),
+            libc::fcntl(fd, libc::F_GETFL),
+        )
+    }
 }
 
 #[test]
@@ -208,7 +213,10 @@ fn with_pipe_makes_a_pipe_write_end_close_on_exec_and_non_blocking() {
     let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
     let write_fd = write.as_raw_fd();
     let (before, status) = fd_flags(write_fd);
-    assert_eq!((before & libc::FD_CLOEXEC, status & libc::O_NONBLOCK), (0, 0));
+    assert_eq!(
+        (before & libc::FD_CLOEXEC, status & libc::O_NONBLOCK),
+        (0, 0)
+    );
     let delivery = SignalDelivery::with_pipe(read, write, SignalOnly, [SIGUSR1]).unwrap();
     let (after, status) = fd_flags(write_fd);
     assert_ne!(after & libc::FD_CLOEXEC, 0);
