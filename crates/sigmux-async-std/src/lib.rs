@@ -22,6 +22,8 @@
 //! error of the reactor also ends it — as does being polled in a forked child (see
 //! [After `fork`](#after-fork)) — and [`SignalsInfo::take_error`] tells what happened. A
 //! stream that ended with an error has unregistered its signals. Polling never panics.
+//! (async-io itself panics where it cannot create its epoll instance, at the reactor's first
+//! use — in [`Signals::new`] if that is the program's first use of async-io.)
 //!
 //! # Example
 //!

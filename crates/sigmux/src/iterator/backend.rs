@@ -79,6 +79,10 @@ pub struct Handle {
     /// For a [`SignalDelivery`] (a pipe): where it leaves a duplicate of its read end when it
     /// is dropped while handles remain, so a [`close`](Handle::close) after that never writes
     /// into a pipe without a reader (which raises `SIGPIPE`). Closed with the last handle.
+    ///
+    /// Fork: only the delivery's drop sets it, once. A child forked while another thread was
+    /// in that `set` never waits on it (nothing in the child sets or reads it; dropping an
+    /// unfinished `OnceLock` just skips its value).
     reader: Option<Arc<OnceLock<OwnedFd>>>,
 }
 
