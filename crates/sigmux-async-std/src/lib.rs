@@ -16,7 +16,8 @@
 //! [`sigmux::iterator::backend`], marks the signal in a per-signal slot and writes one byte
 //! into the pipe; the reactor wakes the task waiting on the stream, which empties the pipe
 //! without blocking and takes the marked signals. One readiness event per wake-up, no extra
-//! task, no allocation.
+//! task, and no allocation of this crate's own (async-io's reactor makes one per turn that
+//! wakes tasks, for its list of wakers).
 //!
 //! The stream ends (yields `None`) once [`Handle::close`] was called on its handle. An I/O
 //! error of the reactor also ends it — as does being polled in a forked child (see
