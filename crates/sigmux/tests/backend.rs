@@ -223,3 +223,11 @@ fn with_pipe_makes_a_pipe_write_end_close_on_exec_and_non_blocking() {
     assert_ne!(status & libc::O_NONBLOCK, 0);
     drop(delivery);
 }
+
+/// `SignalDelivery` stays covariant in its read end's type, as in signal-hook.
+#[allow(dead_code)]
+fn covariant<'short, 'long: 'short>(
+    delivery: SignalDelivery<&'long std::fs::File, SignalOnly>,
+) -> SignalDelivery<&'short std::fs::File, SignalOnly> {
+    delivery
+}

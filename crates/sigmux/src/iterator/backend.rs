@@ -242,8 +242,10 @@ pub struct SignalDelivery<R, E: Exfiltrator> {
     read_is_socket: bool,
     /// The pipe ends' entry in the fork-isolation list.
     fork: Tracked,
-    /// The read end's descriptor, for [`Drop`] (which cannot ask `R`).
-    read_fd: RawFd,
+    /// [`read_fd_of::<R>`](read_fd_of), for [`Drop`] (whose `R` has no bounds): the read
+    /// end's descriptor now (an adapter may have given it up; then `-1`). Type-erased so that
+    /// `SignalDelivery` stays covariant in `R`.
+    read_fd: unsafe fn(*const ()) -> RawFd,
     /// [`fork_epoch`] when this was made.
     epoch: usize,
 }
@@ -270,10 +272,9 @@ where
         W: 'static + Into<OwnedFd> + fmt::Debug + Send + Sync,
     {
         let epoch = fork_epoch();
-        let read_fd = read.as_raw_fd();
-        let read_is_socket = sys::is_socket(read_fd)?;
+        let read_is_socket = sys::is_socket(read.as_raw_fd())?;
         let wake = WakeFd::new(write.into())?;
-        let fork = fork::track(read_fd, wake.raw(), wake.is_socket());
+        let fork = fork::track(read.as_raw_fd(), wake.raw(), wake.is_socket());
         let mut core = Core::new(Shared::new(exfiltrator, Wake::Fd(wake)), signals)?;
         // No clone of the core's handle exists yet: every later one shares the slot.
         core.handle.reader = Some(Arc::new(OnceLock::new()));
@@ -282,7 +283,7 @@ where
             read,
             read_is_socket,
             fork,
-            read_fd,
+            read_fd: read_fd_of::<R>,
             epoch,
         })
     }
@@ -367,6 +368,16 @@ impl<R, E: Exfiltrator> SignalDelivery<R, E> {
     }
 }
 
+/// The descriptor of the `R` that `read` points to.
+///
+/// # Safety
+///
+/// `read` must point to a live `R`.
+unsafe fn read_fd_of<R: AsRawFd>(read: *const ()) -> RawFd {
+    // SAFETY: the caller's contract.
+    unsafe { &*read.cast::<R>() }.as_raw_fd()
+}
+
 impl<R, E: Exfiltrator> Drop for SignalDelivery<R, E> {
     fn drop(&mut self) {
         // Before any of the pipe's descriptors can be closed (the fields, the handlers' write
@@ -376,11 +387,14 @@ impl<R, E: Exfiltrator> Drop for SignalDelivery<R, E> {
         // Handles outlive the delivery: leave them a reader, so their `close` (a write into
         // the pipe) can never raise SIGPIPE. Not needed for the handlers: dropping the core
         // (next) unregisters them, and `unregister` returns only once none is running.
+        // SAFETY: `read_fd` is `read_fd_of::<R>` (set in `with_pipe`, the only constructor) and
+        // gets a pointer to our live `R`.
+        let read_fd = unsafe { (self.read_fd)((&self.read as *const R).cast()) };
         if let Some(slot) = &self.core.handle.reader {
-            if Arc::strong_count(slot) > 1 && self.read_fd >= 0 {
-                // SAFETY: `read_fd` is the read end `self.read` owns, open until the fields
-                // are dropped after this function.
-                let read = unsafe { BorrowedFd::borrow_raw(self.read_fd) };
+            if Arc::strong_count(slot) > 1 && read_fd >= 0 {
+                // SAFETY: `read_fd` is the read end `self.read` holds now, open until the
+                // fields are dropped after this function.
+                let read = unsafe { BorrowedFd::borrow_raw(read_fd) };
                 // On failure (no descriptor left) a late `close` may still meet SIGPIPE.
                 if let Ok(dup) = read.try_clone_to_owned() {
                     let _ = slot.set(dup);
