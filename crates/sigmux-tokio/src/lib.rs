@@ -24,9 +24,9 @@
 //! [`SignalsInfo::take_error`] tells what happened. A stream that ended with an error has
 //! unregistered its signals. Polling does not panic. (tokio offers no way to ask whether a
 //! runtime has I/O, and registering with one that has none panics: the first registration a
-//! thread makes with a runtime is tried on a duplicate descriptor under `catch_unwind`. So a
-//! runtime without I/O still prints tokio's panic message once per thread, and with
-//! `panic = "abort"` it aborts the process.)
+//! thread makes with a runtime is tried on a duplicate descriptor under `catch_unwind`. So
+//! each stream that meets a runtime without I/O still makes tokio print its panic message,
+//! and with `panic = "abort"` that aborts the process.)
 //!
 //! A `Signals` may be created outside a runtime, or inside one without I/O: its signals are
 //! registered at once, and its pipe joins the reactor of the runtime that first polls it.
@@ -202,7 +202,8 @@ impl<E: Exfiltrator> SignalsInfo<E> {
     ///
     /// Every signal is registered before this returns (no signal is lost between here and the
     /// first poll). The errors are those of [`Handle::add_signal`]; on error nothing stays
-    /// registered. Unlike `signal-hook-tokio`, this does not panic outside a runtime.
+    /// registered. Unlike `signal-hook-tokio`, this does not panic outside a runtime, nor
+    /// inside one without I/O (the stream then joins the runtime that first polls it).
     pub fn new<I, S>(signals: I) -> Result<Self, Error>
     where
         I: IntoIterator<Item = S>,
