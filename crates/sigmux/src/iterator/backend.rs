@@ -43,8 +43,9 @@ pub fn self_pipe() -> Result<(OwnedFd, OwnedFd), Error> {
     Ok((read, write))
 }
 
-/// How many `fork`s separate this process from the first one that made a delivery: bumped in
-/// each child by a `pthread_atfork` hook, installed before the first delivery exists.
+/// How many `fork`s separate this process from the one it started as: bumped in each child by
+/// a `pthread_atfork` hook, installed before `main` (or at the latest before the first
+/// delivery exists).
 static FORKS: AtomicUsize = AtomicUsize::new(0);
 static FORK_COUNTER: AtomicBool = AtomicBool::new(false);
 
@@ -54,10 +55,11 @@ extern "C" fn count_fork() {
     FORKS.fetch_add(1, Ordering::Relaxed);
 }
 
-/// The fork count now, installing the counting hook first if need be. A `fork` racing the very
-/// first installation (by another thread, while this one already makes a delivery) may go
-/// uncounted; every later one is counted.
-fn fork_epoch() -> usize {
+/// Installs the fork-counting hook once. Runs before `main` where the platform has a
+/// constructor list (while the process has one thread, so no fork can go uncounted); elsewhere
+/// at the first delivery, and then a `fork` racing that very first installation (by another
+/// thread, while this one already makes a delivery) may go uncounted.
+extern "C" fn install_fork_counter() {
     if !FORK_COUNTER.load(Ordering::Acquire)
         && FORK_COUNTER
             .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
@@ -67,6 +69,31 @@ fn fork_epoch() -> usize {
         // the fork detection, as with no hook at all.
         unsafe { libc::pthread_atfork(None, None, Some(count_fork)) };
     }
+}
+
+/// The constructor-list entry (ELF, Mach-O) for [`install_fork_counter`].
+#[used]
+#[cfg_attr(
+    any(
+        target_os = "linux",
+        target_os = "android",
+        target_os = "freebsd",
+        target_os = "dragonfly",
+        target_os = "netbsd",
+        target_os = "openbsd",
+        target_os = "illumos",
+        target_os = "solaris"
+    ),
+    link_section = ".init_array"
+)]
+#[cfg_attr(target_vendor = "apple", link_section = "__DATA,__mod_init_func")]
+static INSTALL_FORK_COUNTER: extern "C" fn() = install_fork_counter;
+
+/// The fork count now (see [`FORKS`]).
+fn fork_epoch() -> usize {
+    // Referencing the constructor keeps its object file (and its list entry) linked.
+    std::hint::black_box(&INSTALL_FORK_COUNTER);
+    install_fork_counter();
     FORKS.load(Ordering::Relaxed)
 }
 
