@@ -16,11 +16,15 @@
 //! [`sigmux::iterator::backend`], marks the signal in a per-signal slot and writes one byte
 //! into the pipe; the reactor wakes the task waiting on the stream, which empties the pipe
 //! without blocking and takes the marked signals. One readiness event per wake-up, no extra
-//! task, no allocation.
+//! task, and no allocation of this crate's own (async-io's reactor makes one per turn that
+//! wakes tasks, for its list of wakers).
 //!
 //! The stream ends (yields `None`) once [`Handle::close`] was called on its handle. An I/O
-//! error of the reactor also ends it, and [`SignalsInfo::take_error`] tells what happened;
-//! polling never panics.
+//! error of the reactor also ends it — as does being polled in a forked child (see
+//! [After `fork`](#after-fork)) — and [`SignalsInfo::take_error`] tells what happened. A
+//! stream that ended with an error has unregistered its signals. Polling never panics.
+//! (async-io itself panics where it cannot create its epoll instance, at the reactor's first
+//! use — in [`Signals::new`] if that is the program's first use of async-io.)
 //!
 //! # Example
 //!
@@ -101,6 +105,25 @@
 //!   running.
 //! * One stream is meant to be polled by one task at a time; for several consumers, create
 //!   several `Signals` (each gets every signal).
+//! * A [`Handle`] that outlives its stream keeps one descriptor open (a duplicate of the
+//!   pipe's read end, so that a late [`Handle::close`] never raises `SIGPIPE`) until the last
+//!   handle is dropped.
+//!
+//! # After `fork`
+//!
+//! async-io has one reactor per process, created on first use, and a forked child inherits
+//! it: the same epoll instance as the parent's (epoll watches open files, so the child's
+//! stream, whose pipe sigmux replaced by a private one at the same descriptor number, is not
+//! watched by it, and anything the child registers or waits for there is mixed up with the
+//! parent's, whose wake-ups the child could take). A child of a program that used async-io
+//! (async-std, smol) must therefore not use async-io at all; to wait for signals there, use
+//! the blocking [`sigmux::iterator::Signals`] (or `exec` a new program).
+//!
+//! An inherited stream notices it is in a child: its first poll there ends it with an error
+//! (see [`take_error`](SignalsInfo::take_error)) and unregisters its signals in the child,
+//! touching no reactor, and dropping it does not touch the reactor either (its registration
+//! and descriptor are leaked instead). The parent's stream is unaffected: the child's signals
+//! never wake it, and it still gets its own.
 //!
 //! # Portability
 //!
@@ -117,6 +140,7 @@ use std::fmt;
 use std::fs::File;
 use std::future::poll_fn;
 use std::io::{Error, ErrorKind};
+use std::os::unix::io::{AsRawFd, RawFd};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -136,7 +160,7 @@ pub use sigmux::iterator::backend::Handle;
 /// of one batch come in ascending signal-number order. Dropping the value unregisters its
 /// signals.
 pub struct SignalsInfo<E: Exfiltrator = SignalOnly> {
-    inner: OwningSignalIterator<Async<File>, E>,
+    inner: OwningSignalIterator<ReadEnd, E>,
     /// Kept so the closed flag is one load away on every poll.
     handle: Handle,
     /// Set once the stream has yielded `None`; it never yields anything again.
@@ -148,6 +172,34 @@ pub struct SignalsInfo<E: Exfiltrator = SignalOnly> {
 /// [`SignalsInfo`] that yields just the signal numbers; what most programs want.
 pub type Signals = SignalsInfo<SignalOnly>;
 
+/// The read end of the self-pipe, registered with async-io's reactor.
+///
+/// `None` only once abandoned in a forked child (see [`ReadEnd::abandon`]).
+#[derive(Debug)]
+struct ReadEnd(Option<Async<File>>);
+
+impl ReadEnd {
+    /// In a forked child, lets go of the read end without touching the reactor: dropping an
+    /// `Async` would lock the reactor's state (possibly held by a parent thread at the fork,
+    /// for ever) and deregister from the epoll instance the child shares with the parent.
+    /// The descriptor (the child's private pipe) and the registration are leaked instead.
+    fn abandon(&mut self) {
+        std::mem::forget(self.0.take());
+    }
+}
+
+impl AsRawFd for ReadEnd {
+    fn as_raw_fd(&self) -> RawFd {
+        // -1 once abandoned: the backend's drain then fails with EBADF and stops.
+        self.0.as_ref().map_or(-1, AsRawFd::as_raw_fd)
+    }
+}
+
+/// Why a stream inherited through `fork` ended.
+const INHERITED: &str = "sigmux-async-std: this Signals was created before fork() and cannot \
+                         be used in the child, nor can async-io's reactor (its epoll instance \
+                         is shared with the parent); use sigmux::iterator::Signals there";
+
 /// Whether the pipe held wake-up bytes; registers `cx` for the next wake-up if not.
 ///
 /// Reads first and asks the reactor only when the pipe is empty: a woken task finds its byte
@@ -156,7 +208,11 @@ pub type Signals = SignalsInfo<SignalOnly>;
 /// wake-up about a microsecond). The backend's non-blocking drain takes whatever this read
 /// left. End of file cannot happen while the delivery holds the write end; should it, it is
 /// reported as an error rather than leaving the stream waiting forever.
-fn poll_has_signals(read: &mut Async<File>, cx: &mut Context<'_>) -> Result<bool, Error> {
+fn poll_has_signals(read: &mut ReadEnd, cx: &mut Context<'_>) -> Result<bool, Error> {
+    let read = match &mut read.0 {
+        Some(read) => read,
+        None => return Err(Error::new(ErrorKind::Other, INHERITED)),
+    };
     let mut buf = [0u8; 64];
     match AsyncRead::poll_read(Pin::new(read), cx, &mut buf) {
         Poll::Ready(Ok(0)) => Err(Error::new(
@@ -196,7 +252,7 @@ impl<E: Exfiltrator> SignalsInfo<E> {
         // Non-blocking both ways: the handler never waits on a full pipe and the reads stop
         // when the pipe is empty. (`File` is only the read end's owner, for `AsyncRead`.)
         let (read, write) = sigmux::iterator::backend::self_pipe()?;
-        let read = Async::new(File::from(read))?;
+        let read = ReadEnd(Some(Async::new(File::from(read))?));
         let delivery = SignalDelivery::with_pipe(read, write, exfiltrator, signals)?;
         let inner = OwningSignalIterator::new(delivery);
         let handle = inner.handle();
@@ -224,6 +280,9 @@ impl<E: Exfiltrator> SignalsInfo<E> {
         if self.ended {
             return Poll::Ready(None);
         }
+        if self.inner.is_inherited() {
+            return self.end(Error::new(ErrorKind::Other, INHERITED));
+        }
         loop {
             match self
                 .inner
@@ -233,12 +292,18 @@ impl<E: Exfiltrator> SignalsInfo<E> {
                 PollResult::Closed => break,
                 PollResult::Pending => return Poll::Pending,
                 PollResult::Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                PollResult::Err(e) => {
-                    self.error = Some(e);
-                    break;
-                }
+                PollResult::Err(e) => return self.end(e),
             }
         }
+        self.ended = true;
+        Poll::Ready(None)
+    }
+
+    /// Ends the stream with `error`: unregisters its signals (nobody will read them) and keeps
+    /// the error for [`take_error`](SignalsInfo::take_error).
+    fn end(&mut self, error: Error) -> Poll<Option<E::Output>> {
+        self.inner.shut_down();
+        self.error = Some(error);
         self.ended = true;
         Poll::Ready(None)
     }
@@ -259,6 +324,14 @@ impl<E: Exfiltrator> SignalsInfo<E> {
     /// error here. An addition to the `signal-hook-async-std` interface.
     pub fn take_error(&mut self) -> Option<Error> {
         self.error.take()
+    }
+}
+
+impl<E: Exfiltrator> Drop for SignalsInfo<E> {
+    fn drop(&mut self) {
+        if self.inner.is_inherited() {
+            self.inner.get_read_mut().abandon();
+        }
     }
 }
 

@@ -46,7 +46,27 @@
 //!   running; signals blocked by a thread's mask are delivered to another thread or stay pending.
 //! * A poll interrupted by a signal returns [`ErrorKind::Interrupted`](std::io::ErrorKind);
 //!   treat that as "poll again", as the examples do.
+//! * A [`Handle`](v1_0::Handle) that outlives its `Signals` keeps one descriptor open (a
+//!   duplicate of the pipe's read end, so that a late [`close`](v1_0::Handle::close) never
+//!   raises `SIGPIPE`) until the last handle is dropped.
 //!
+//! # After `fork`
+//!
+//! A forked child inherits the parent's `Poll`, but its epoll instance is *shared* with the
+//! parent: epoll watches open files, not descriptor numbers. sigmux gives each inherited
+//! `Signals` of the child a private pipe at the same descriptor number, so the child's own
+//! signals never reach the parent; but that new pipe is not in the inherited `Poll`, so the
+//! child is never woken there by its signals, and a child waiting on the inherited `Poll`
+//! could take the parent's wake-ups (of every source, with edge-triggered registrations). So,
+//! in the child:
+//!
+//! 1. never poll, register with or deregister from the parent's `Poll` (leave it, or leak it
+//!    with `std::mem::forget`);
+//! 2. make a new `Poll` and register with it the inherited `Signals` (they now read the
+//!    child's private pipe) or new ones.
+//!
+//! The parent's `Signals` are unaffected: the child's signals never wake them, and they still
+//! get their own.
 //! # Portability
 //!
 //! Unix only, as the crate this one replaces: the wake-up channel is a pipe.

@@ -69,3 +69,22 @@ fn close_from_another_thread_wakes_the_poll() {
     assert_eq!(signals.pending().count(), 0);
     poll.deregister(&signals).unwrap();
 }
+
+#[test]
+fn close_after_the_signals_are_dropped_is_harmless() {
+    sigmux_testkit::in_child(10, || {
+        // SAFETY: SIGPIPE's default action (as in a C host), in this forked child only.
+        unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+        let signals = Signals::new([SIGUSR1]).unwrap();
+        let poll = Poll::new().unwrap();
+        poll.register(&signals, TOKEN, Ready::readable(), PollOpt::level())
+            .unwrap();
+        let handle = signals.handle();
+        poll.deregister(&signals).unwrap();
+        drop(signals);
+        handle.close();
+        handle.close();
+        0
+    })
+    .assert_success();
+}

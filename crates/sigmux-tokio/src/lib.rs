@@ -4,8 +4,10 @@
 //!
 //! A tokio program wants to `await` signals beside its other work: reload on `SIGHUP`, shut
 //! down on `SIGTERM`. A signal handler cannot wake a task by itself (it may not lock or
-//! allocate), and `tokio::signal` registers a signal only when its future is first polled, so a
-//! signal sent right after start-up can hit the default action and kill the process.
+//! allocate). tokio's own `tokio::signal::ctrl_c()` is an `async fn` that registers `SIGINT`
+//! only when its future is first polled, so a signal sent right after start-up can hit the
+//! default action and kill the process; `tokio::signal::unix::signal` registers when called,
+//! but only inside a runtime (outside one it panics), and tells nothing about the sender.
 //!
 //! # Anatomy
 //!
@@ -17,11 +19,18 @@
 //! marked signals. One readiness event per wake-up, no extra task, no allocation.
 //!
 //! The stream ends (yields `None`) once [`Handle::close`] was called on its handle. An I/O
-//! error of the reactor also ends it, and [`SignalsInfo::take_error`] tells what happened;
-//! polling never panics.
+//! error of the reactor also ends it — as does being polled outside a runtime, on a runtime
+//! without I/O, or in a forked child (see [After `fork`](#after-fork)) — and
+//! [`SignalsInfo::take_error`] tells what happened. A stream that ended with an error has
+//! unregistered its signals. Polling does not panic. (tokio offers no way to ask whether a
+//! runtime has I/O, and registering with one that has none panics: the first registration a
+//! thread makes with a runtime is tried on a duplicate descriptor under `catch_unwind`. So
+//! each stream that meets a runtime without I/O still makes tokio print its panic message,
+//! and with `panic = "abort"` that aborts the process.)
 //!
-//! A `Signals` may be created outside a runtime: its signals are registered at once, and its
-//! pipe joins the reactor of the runtime that first polls it.
+//! A `Signals` may be created outside a runtime, or inside one without I/O: its signals are
+//! registered at once, and its pipe joins the reactor of the runtime that first polls it.
+//! Created inside a runtime with I/O, it joins that runtime's reactor at once.
 //!
 //! # Example
 //!
@@ -104,6 +113,44 @@
 //!   running.
 //! * One stream is meant to be polled by one task at a time; for several consumers, create
 //!   several `Signals` (each gets every signal).
+//! * A [`Handle`] that outlives its stream keeps one descriptor open (a duplicate of the
+//!   pipe's read end, so that a late [`Handle::close`] never raises `SIGPIPE`) until the last
+//!   handle is dropped.
+//!
+//! # After `fork`
+//!
+//! A forked child inherits the parent's runtime and streams, but neither works there: the
+//! runtime's threads are gone, and its epoll instance is *shared* with the parent (epoll
+//! watches open files, so the child's stream, whose pipe sigmux replaced by a private one at
+//! the same descriptor number, is not watched by it, and a child polling it could take the
+//! parent's wake-ups). So, in the child:
+//!
+//! 1. leave the parent's runtime alone: do not use it, do not drop it (leak it with
+//!    `std::mem::forget`, or leave with `_exit`/`exec`);
+//! 2. build a new runtime, and inside it make new `Signals`.
+//!
+//! An inherited stream notices it is in a child: its first poll there ends it with an error
+//! (see [`take_error`](SignalsInfo::take_error)) and unregisters its signals in the child, and
+//! dropping it does not touch the parent's reactor (its registration and descriptor are
+//! leaked instead). The parent's stream is unaffected: the child's signals never wake it, and
+//! it still gets its own.
+//!
+//! ```
+//! use sigmux::consts::signal::SIGUSR1;
+//! use sigmux_tokio::Signals;
+//!
+//! /// In a freshly forked child of a tokio program (before `exec`, if any).
+//! fn in_the_child() -> std::io::Result<()> {
+//!     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+//!     rt.block_on(async {
+//!         let mut signals = Signals::new([SIGUSR1])?;
+//!         sigmux::low_level::raise(SIGUSR1)?;
+//!         assert_eq!(signals.recv().await, Some(SIGUSR1));
+//!         Ok(())
+//!     })
+//! }
+//! # in_the_child().unwrap();
+//! ```
 //!
 //! # Portability
 //!
@@ -155,7 +202,8 @@ impl<E: Exfiltrator> SignalsInfo<E> {
     ///
     /// Every signal is registered before this returns (no signal is lost between here and the
     /// first poll). The errors are those of [`Handle::add_signal`]; on error nothing stays
-    /// registered. Unlike `signal-hook-tokio`, this does not panic outside a runtime.
+    /// registered. Unlike `signal-hook-tokio`, this does not panic outside a runtime, nor
+    /// inside one without I/O (the stream then joins the runtime that first polls it).
     pub fn new<I, S>(signals: I) -> Result<Self, Error>
     where
         I: IntoIterator<Item = S>,
@@ -204,6 +252,9 @@ impl<E: Exfiltrator> SignalsInfo<E> {
         if self.ended {
             return Poll::Ready(None);
         }
+        if self.inner.is_inherited() {
+            return self.end(Error::new(ErrorKind::Other, INHERITED));
+        }
         loop {
             match self
                 .inner
@@ -213,12 +264,18 @@ impl<E: Exfiltrator> SignalsInfo<E> {
                 PollResult::Closed => break,
                 PollResult::Pending => return Poll::Pending,
                 PollResult::Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                PollResult::Err(e) => {
-                    self.error = Some(e);
-                    break;
-                }
+                PollResult::Err(e) => return self.end(e),
             }
         }
+        self.ended = true;
+        Poll::Ready(None)
+    }
+
+    /// Ends the stream with `error`: unregisters its signals (nobody will read them) and keeps
+    /// the error for [`take_error`](SignalsInfo::take_error).
+    fn end(&mut self, error: Error) -> Poll<Option<E::Output>> {
+        self.inner.shut_down();
+        self.error = Some(error);
         self.ended = true;
         Poll::Ready(None)
     }
@@ -239,6 +296,18 @@ impl<E: Exfiltrator> SignalsInfo<E> {
     /// here. An addition to the `signal-hook-tokio` interface.
     pub fn take_error(&mut self) -> Option<Error> {
         self.error.take()
+    }
+}
+
+/// Why a stream inherited through `fork` ended.
+const INHERITED: &str = "sigmux-tokio: this Signals was created before fork() and cannot be \
+                         polled in the child; make a new runtime and a new Signals there";
+
+impl<E: Exfiltrator> Drop for SignalsInfo<E> {
+    fn drop(&mut self) {
+        if self.inner.is_inherited() {
+            self.inner.get_read_mut().abandon();
+        }
     }
 }
 

@@ -1,33 +1,72 @@
 //! The read end of the self-pipe and how it joins a tokio reactor.
 
+use std::cell::Cell;
 use std::io::{Error, ErrorKind};
 use std::os::unix::io::{AsRawFd, OwnedFd, RawFd};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::task::{Context, Poll};
 
 use tokio::net::unix::pipe::Receiver;
+use tokio::runtime::{Handle, Id};
+
+/// Why a pipe could not join the current runtime.
+const NO_IO: &str = "sigmux-tokio: the tokio runtime polling Signals has no I/O driver; build \
+                     it with `enable_io()` (or `enable_all()`)";
+
+thread_local! {
+    /// The last runtime this thread found to have an I/O driver (see [`has_io`]).
+    static IO_RUNTIME: Cell<Option<Id>> = const { Cell::new(None) };
+}
+
+/// Whether the current runtime (`runtime`) has an I/O driver, so that registering `fd` with
+/// it cannot panic.
+///
+/// tokio has no way to ask: registering with a runtime built without `enable_io` panics, and
+/// the panic would close the descriptor it was given (ours, whose number the fork isolation
+/// and the handlers rely on). So the first registration a thread makes with a runtime is
+/// tried on a duplicate of `fd`, under `catch_unwind`, and a success is remembered. (tokio's
+/// panic message is still printed by the panic hook; with `panic = "abort"` it aborts.)
+fn has_io(runtime: &Handle, fd: &OwnedFd) -> Result<bool, Error> {
+    let id = runtime.id();
+    if IO_RUNTIME.with(Cell::get) == Some(id) {
+        return Ok(true);
+    }
+    let probe = fd.try_clone()?;
+    match catch_unwind(AssertUnwindSafe(|| Receiver::from_owned_fd(probe))) {
+        Ok(Ok(_registered)) => {
+            IO_RUNTIME.with(|cell| cell.set(Some(id)));
+            Ok(true)
+        }
+        Ok(Err(e)) => Err(e),
+        Err(_panic) => Ok(false),
+    }
+}
 
 /// The read end of a `SignalsInfo`'s self-pipe.
 ///
-/// A `SignalsInfo` made outside a runtime keeps its pipe detached (its signals are already
-/// registered and their bytes wait in the pipe) and attaches it to the reactor of the runtime
-/// that polls it first. One made inside a runtime attaches at once, like `signal-hook-tokio`.
+/// A `SignalsInfo` made outside a runtime (or inside one without I/O) keeps its pipe detached
+/// (its signals are already registered and their bytes wait in the pipe) and attaches it to
+/// the reactor of the runtime that polls it first. One made inside a runtime with I/O attaches
+/// at once, like `signal-hook-tokio`.
 #[derive(Debug)]
 pub(crate) enum ReadEnd {
     /// Not yet known to any reactor.
     Detached(OwnedFd),
     /// Registered with a tokio reactor.
     Attached(Receiver),
-    /// Attaching failed and took the pipe with it; never polled again (the stream has ended).
+    /// Attaching failed and took the pipe with it, or the stream was dropped in a forked
+    /// child; never polled again (the stream has ended).
     Lost,
 }
 
 impl ReadEnd {
     /// Wraps the (non-blocking) read end, attaching it if a runtime is at hand.
     pub(crate) fn new(fd: OwnedFd) -> Result<Self, Error> {
-        if tokio::runtime::Handle::try_current().is_ok() {
-            Ok(ReadEnd::Attached(Receiver::from_owned_fd(fd)?))
-        } else {
-            Ok(ReadEnd::Detached(fd))
+        match Handle::try_current() {
+            Ok(runtime) if has_io(&runtime, &fd)? => {
+                Ok(ReadEnd::Attached(Receiver::from_owned_fd(fd)?))
+            }
+            _ => Ok(ReadEnd::Detached(fd)),
         }
     }
 
@@ -77,16 +116,32 @@ impl ReadEnd {
     }
 
     fn attach(&mut self) -> Result<(), Error> {
-        if tokio::runtime::Handle::try_current().is_err() {
-            return Err(Error::new(
+        let runtime = Handle::try_current().map_err(|_| {
+            Error::new(
                 ErrorKind::Other,
                 "sigmux-tokio: Signals polled outside of a tokio runtime",
-            ));
+            )
+        })?;
+        if let ReadEnd::Detached(fd) = self {
+            if !has_io(&runtime, fd)? {
+                return Err(Error::new(ErrorKind::Other, NO_IO));
+            }
         }
         if let ReadEnd::Detached(fd) = std::mem::replace(self, ReadEnd::Lost) {
             *self = ReadEnd::Attached(Receiver::from_owned_fd(fd)?);
         }
         Ok(())
+    }
+}
+
+impl ReadEnd {
+    /// In a forked child, lets go of the read end without touching the parent's reactor:
+    /// dropping a registration would lock that reactor's state (possibly held by a parent
+    /// thread at the fork, for ever) and deregister from the epoll instance the child shares
+    /// with the parent. The descriptor (the child's private pipe) and the registration's
+    /// memory are leaked instead.
+    pub(crate) fn abandon(&mut self) {
+        std::mem::forget(std::mem::replace(self, ReadEnd::Lost));
     }
 }
 

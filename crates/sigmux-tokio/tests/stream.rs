@@ -320,3 +320,35 @@ fn a_full_pipe_loses_no_wake_up() {
         assert_eq!(next_within_patience(&mut signals).await, Some(SIGUSR2));
     });
 }
+
+#[test]
+fn recv_is_cancel_safe() {
+    let _lock = sigmux_testkit::lock();
+    current_thread().block_on(async {
+        let mut signals = Signals::new([SIGUSR1]).unwrap();
+        // A `recv` dropped while waiting (its waker registered) ...
+        assert!(timeout(Duration::from_millis(20), signals.recv())
+            .await
+            .is_err());
+        raise(SIGUSR1).unwrap();
+        // ... and one dropped before its first poll lose nothing.
+        drop(signals.recv());
+        assert_eq!(next_within_patience(&mut signals).await, Some(SIGUSR1));
+    });
+}
+
+#[test]
+fn with_origin_tells_the_sender_pid_and_uid() {
+    use sigmux::iterator::exfiltrator::WithOrigin;
+
+    let _lock = sigmux_testkit::lock();
+    current_thread().block_on(async {
+        let mut signals = SignalsInfo::<WithOrigin>::new([SIGUSR1]).unwrap();
+        raise(SIGUSR1).unwrap();
+        let origin = timeout(PATIENCE, signals.recv()).await.unwrap().unwrap();
+        let sender = origin.process.expect("raise tells who sent it");
+        assert_eq!(sender.pid as u32, std::process::id());
+        // SAFETY: getuid has no preconditions.
+        assert_eq!(sender.uid, unsafe { libc::getuid() });
+    });
+}

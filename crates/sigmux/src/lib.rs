@@ -196,7 +196,11 @@
 //!   in the child never wakes the parent's iterator, and the parent's signals never wake the
 //!   child's: the blocking iterator's semaphore (Linux, Android) is private to each process, and
 //!   right after `fork` sigmux gives each live pipe-based iterator and adapter stream of the
-//!   child a private self-pipe at the same descriptor numbers. The child can
+//!   child a private self-pipe at the same descriptor numbers. A reactor's registration of
+//!   an adapter's pipe does not follow (epoll watches the open pipe, in an epoll instance the
+//!   child shares with the parent): a child must not use the parent's event loop; the
+//!   adapters' docs say what to do instead (a new `Poll`, a new runtime, or for async-io the
+//!   blocking iterator). The child can
 //!   register, unregister and receive signals (the registry is fork-safe too). Pipes handed
 //!   to [`low_level::pipe`] are the caller's and stay shared. Between `fork` and `exec`, only
 //!   async-signal-safe functions (like [`low_level::exit`]) may be used, as always.

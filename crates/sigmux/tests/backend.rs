@@ -105,3 +105,129 @@ fn a_pipe_works_as_the_read_end_too() {
     assert_eq!(delivery.pending().collect::<Vec<_>>(), [SIGUSR1]);
     assert_eq!(delivery.pending().count(), 0);
 }
+
+fn pipe_delivery() -> SignalDelivery<std::os::unix::io::OwnedFd, SignalOnly> {
+    let (read, write) = sigmux::iterator::backend::self_pipe().unwrap();
+    SignalDelivery::with_pipe(read, write, SignalOnly, [SIGUSR1]).unwrap()
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn open_descriptors() -> usize {
+    std::fs::read_dir("/proc/self/fd").unwrap().count()
+}
+
+#[test]
+fn close_after_the_delivery_is_dropped_never_raises_sigpipe() {
+    sigmux_testkit::in_child(10, || {
+        // SAFETY: SIGPIPE's default action (as in a C host), in this forked child only.
+        unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        let before = open_descriptors();
+        let delivery = pipe_delivery();
+        let handle = delivery.handle();
+        let other = handle.clone();
+        drop(delivery);
+        handle.close();
+        drop(handle);
+        other.close();
+        assert!(other.is_closed());
+        drop(other);
+        // The duplicate read end kept for the handles went with the last one.
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        assert_eq!(open_descriptors(), before);
+        0
+    })
+    .assert_success();
+}
+
+#[test]
+fn a_dropped_delivery_without_handles_keeps_no_descriptor() {
+    sigmux_testkit::in_child(10, || {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        let before = open_descriptors();
+        drop(pipe_delivery());
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        assert_eq!(open_descriptors(), before);
+        0
+    })
+    .assert_success();
+}
+
+#[test]
+fn is_inherited_only_in_a_forked_child_and_shut_down_unregisters() {
+    sigmux_testkit::in_child(10, || {
+        let delivery = pipe_delivery();
+        assert!(!delivery.is_inherited());
+        // SAFETY: the child only checks and `_exit`s.
+        let pid = unsafe { libc::fork() };
+        assert!(pid >= 0);
+        if pid == 0 {
+            let made_here = pipe_delivery();
+            let ok = delivery.is_inherited() && !made_here.is_inherited();
+            // SAFETY: leaves the child at once.
+            unsafe { libc::_exit(if ok { 0 } else { 1 }) };
+        }
+        assert_eq!(
+            sigmux_testkit::wait_for(pid),
+            sigmux_testkit::Outcome::Exited(0)
+        );
+        assert!(!delivery.is_inherited());
+        delivery.shut_down();
+        assert!(delivery.handle().add_signal(SIGUSR2).is_err());
+        0
+    })
+    .assert_success();
+}
+
+fn fd_flags(fd: i32) -> (i32, i32) {
+    // SAFETY: fcntl queries on a descriptor number; nothing is dereferenced.
+    unsafe {
+        (
+            libc::fcntl(fd, libc::F_GETFD),
+            libc::fcntl(fd, libc::F_GETFL),
+        )
+    }
+}
+
+#[test]
+fn self_pipe_ends_are_close_on_exec_and_non_blocking() {
+    use std::os::unix::io::AsRawFd;
+
+    let (read, write) = sigmux::iterator::backend::self_pipe().unwrap();
+    for fd in [read.as_raw_fd(), write.as_raw_fd()] {
+        let (fd_flags, status) = fd_flags(fd);
+        assert_ne!(fd_flags & libc::FD_CLOEXEC, 0);
+        assert_ne!(status & libc::O_NONBLOCK, 0);
+    }
+}
+
+#[test]
+fn with_pipe_makes_a_pipe_write_end_close_on_exec_and_non_blocking() {
+    use std::os::unix::io::{AsRawFd, FromRawFd, OwnedFd};
+
+    let _lock = sigmux_testkit::lock();
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for two descriptors.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    // SAFETY: freshly created, owned by nobody else.
+    let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    let write_fd = write.as_raw_fd();
+    let (before, status) = fd_flags(write_fd);
+    assert_eq!(
+        (before & libc::FD_CLOEXEC, status & libc::O_NONBLOCK),
+        (0, 0)
+    );
+    let delivery = SignalDelivery::with_pipe(read, write, SignalOnly, [SIGUSR1]).unwrap();
+    let (after, status) = fd_flags(write_fd);
+    assert_ne!(after & libc::FD_CLOEXEC, 0);
+    assert_ne!(status & libc::O_NONBLOCK, 0);
+    drop(delivery);
+}
+
+/// `SignalDelivery` stays covariant in its read end's type, as in signal-hook.
+#[allow(dead_code)]
+fn covariant<'short, 'long: 'short>(
+    delivery: SignalDelivery<&'long std::fs::File, SignalOnly>,
+) -> SignalDelivery<&'short std::fs::File, SignalOnly> {
+    delivery
+}

@@ -240,5 +240,122 @@ macro_rules! mio_scenarios {
             wait_ready(&mut poll, &mut events);
             assert_eq!(signals.pending().collect::<Vec<_>>(), [SIGUSR2]);
         }
+
+        /// Restores the default action of SIGPIPE (the Rust runtime ignores it; a C host
+        /// does not) in a forked child.
+        fn default_sigpipe() {
+            // SAFETY: changes SIGPIPE's disposition in the calling (forked) child only.
+            unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+        }
+
+        /// Sends `signal` to this process (not only this thread).
+        fn kill_self(signal: c_int) {
+            // SAFETY: plain kill of our own process with a registered signal.
+            assert_eq!(unsafe { libc::kill(libc::getpid(), signal) }, 0);
+        }
+
+        #[test]
+        fn close_after_the_signals_are_dropped_is_harmless() {
+            sigmux_testkit::in_child(10, || {
+                default_sigpipe();
+                let mut signals = adapter::Signals::new([SIGUSR1]).unwrap();
+                let poll = registered(&mut signals);
+                let handle = signals.handle();
+                poll.registry().deregister(&mut signals).unwrap();
+                drop(signals);
+                handle.close();
+                handle.close();
+                assert!(handle.is_closed());
+                drop(poll);
+                0
+            })
+            .assert_success();
+        }
+
+        #[test]
+        fn deliveries_racing_the_drop_never_raise_sigpipe() {
+            sigmux_testkit::in_child(30, || {
+                use std::sync::atomic::{AtomicBool, Ordering};
+                use std::sync::Arc;
+
+                default_sigpipe();
+                let stop = Arc::new(AtomicBool::new(false));
+                // SIGUSR1 stays caught throughout, so the flood never meets its default action.
+                let first = adapter::Signals::new([SIGUSR1]).unwrap();
+                let flood = {
+                    let stop = Arc::clone(&stop);
+                    thread::spawn(move || {
+                        while !stop.load(Ordering::Relaxed) {
+                            kill_self(SIGUSR1);
+                        }
+                    })
+                };
+                for _ in 0..300 {
+                    drop(adapter::Signals::new([SIGUSR1]).unwrap());
+                }
+                drop(first);
+                stop.store(true, Ordering::Relaxed);
+                flood.join().unwrap();
+                0
+            })
+            .assert_success();
+        }
+
+        /// The documented recipe after `fork`: in the child, a new `Poll` (never the parent's)
+        /// with the inherited `Signals` or new ones registered; the parent's readiness is
+        /// neither raised by the child's signals nor taken by the child.
+        #[test]
+        fn after_fork_a_new_poll_in_the_child_works_and_the_parent_keeps_its_wake_ups() {
+            sigmux_testkit::in_child(30, || {
+                let mut signals = adapter::Signals::new([SIGUSR1, SIGUSR2]).unwrap();
+                let mut poll = registered(&mut signals);
+                let mut events = Events::with_capacity(8);
+                // SAFETY: the child runs the recipe and `_exit`s.
+                let child = unsafe { libc::fork() };
+                assert!(child >= 0);
+                if child == 0 {
+                    let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        // SAFETY: alarm is always safe to call.
+                        unsafe { libc::alarm(10) };
+                        let mut own_poll = registered(&mut signals);
+                        let mut fresh = adapter::Signals::new([SIGUSR1]).unwrap();
+                        let fresh_poll = Poll::new().unwrap();
+                        fresh_poll
+                            .registry()
+                            .register(&mut fresh, Token(8), Interest::READABLE)
+                            .unwrap();
+                        kill_self(SIGUSR1);
+                        wait_ready(&mut own_poll, &mut events);
+                        assert_eq!(signals.pending().collect::<Vec<_>>(), [SIGUSR1]);
+                        assert_eq!(fresh.pending().collect::<Vec<_>>(), [SIGUSR1]);
+                    }))
+                    .map_or(101, |()| 0);
+                    // SAFETY: leaves the child without running the parent's destructors.
+                    unsafe { libc::_exit(code) };
+                }
+                assert_eq!(
+                    sigmux_testkit::wait_for(child),
+                    sigmux_testkit::Outcome::Exited(0)
+                );
+                assert!(!ready_now(&mut poll, &mut events));
+                assert_eq!(signals.pending().count(), 0);
+                kill_self(SIGUSR2);
+                wait_ready(&mut poll, &mut events);
+                assert_eq!(signals.pending().collect::<Vec<_>>(), [SIGUSR2]);
+                0
+            })
+            .assert_success();
+        }
+
+        #[test]
+        fn a_signal_before_the_source_is_registered_is_not_lost() {
+            let _lock = sigmux_testkit::lock();
+            let mut signals = adapter::Signals::new([SIGUSR1]).unwrap();
+            raise(SIGUSR1).unwrap();
+            let mut poll = registered(&mut signals);
+            let mut events = Events::with_capacity(8);
+            wait_ready(&mut poll, &mut events);
+            assert_eq!(signals.pending().collect::<Vec<_>>(), [SIGUSR1]);
+        }
     };
 }

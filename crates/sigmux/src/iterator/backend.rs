@@ -1,17 +1,22 @@
 //! The machinery under [`Signals`](super::Signals), generic over the read end of the
 //! self-pipe, for the async adapter crates (sigmux-mio, sigmux-tokio, sigmux-async-std).
 //!
-//! An adapter creates a socket pair with its runtime's types, hands both ends to
+//! An adapter creates a pipe ([`self_pipe`]) or socket pair, hands both ends to
 //! [`SignalDelivery::with_pipe`], registers the read end with its reactor and, when it is
 //! readable, calls [`SignalDelivery::pending`] or [`SignalIterator::poll_signal`].
+//!
+//! After `fork`, the child's delivery has a private pipe at the same descriptor numbers, but a
+//! reactor registration of the read end does not follow it: an adapter tied to a reactor checks
+//! [`SignalDelivery::is_inherited`] and ends its stream in the child.
 //!
 //! Applications normally use [`Signals`](super::Signals) or an adapter instead.
 
 use std::borrow::{Borrow, BorrowMut};
 use std::fmt;
 use std::io::Error;
-use std::os::unix::io::{AsRawFd, OwnedFd};
-use std::sync::Arc;
+use std::os::unix::io::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use libc::c_int;
 
@@ -38,12 +43,74 @@ pub fn self_pipe() -> Result<(OwnedFd, OwnedFd), Error> {
     Ok((read, write))
 }
 
+/// How many `fork`s separate this process from the one it started as: bumped in each child by
+/// a `pthread_atfork` hook, installed before `main` (or at the latest before the first
+/// delivery exists).
+static FORKS: AtomicUsize = AtomicUsize::new(0);
+static FORK_COUNTER: AtomicBool = AtomicBool::new(false);
+
+/// The child side of the `pthread_atfork` hook. Async-signal-safe: one atomic add. Relaxed is
+/// enough: it runs in the child's only thread before anything else there can look.
+extern "C" fn count_fork() {
+    FORKS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Installs the fork-counting hook once. Runs before `main` where the platform has a
+/// constructor list (while the process has one thread, so no fork can go uncounted); elsewhere
+/// at the first delivery, and then a `fork` racing that very first installation (by another
+/// thread, while this one already makes a delivery) may go uncounted.
+extern "C" fn install_fork_counter() {
+    if !FORK_COUNTER.load(Ordering::Acquire)
+        && FORK_COUNTER
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    {
+        // SAFETY: a plain function that lives forever. A failure (out of memory) only loses
+        // the fork detection, as with no hook at all.
+        unsafe { libc::pthread_atfork(None, None, Some(count_fork)) };
+    }
+}
+
+/// The constructor-list entry (ELF, Mach-O) for [`install_fork_counter`].
+#[used]
+#[cfg_attr(
+    any(
+        target_os = "linux",
+        target_os = "android",
+        target_os = "freebsd",
+        target_os = "dragonfly",
+        target_os = "netbsd",
+        target_os = "openbsd",
+        target_os = "illumos",
+        target_os = "solaris"
+    ),
+    link_section = ".init_array"
+)]
+#[cfg_attr(target_vendor = "apple", link_section = "__DATA,__mod_init_func")]
+static INSTALL_FORK_COUNTER: extern "C" fn() = install_fork_counter;
+
+/// The fork count now (see [`FORKS`]).
+fn fork_epoch() -> usize {
+    // Referencing the constructor keeps its object file (and its list entry) linked.
+    std::hint::black_box(&INSTALL_FORK_COUNTER);
+    install_fork_counter();
+    FORKS.load(Ordering::Relaxed)
+}
+
 /// Controls a signal delivery from any thread: add or remove signals, close it.
 ///
 /// Cheap to [`clone`](Clone::clone); all clones control the same delivery.
 #[derive(Debug, Clone)]
 pub struct Handle {
     control: Arc<dyn Control>,
+    /// For a [`SignalDelivery`] (a pipe): where it leaves a duplicate of its read end when it
+    /// is dropped while handles remain, so a [`close`](Handle::close) after that never writes
+    /// into a pipe without a reader (which raises `SIGPIPE`). Closed with the last handle.
+    ///
+    /// Fork: only the delivery's drop sets it, once. A child forked while another thread was
+    /// in that `set` never waits on it (nothing in the child sets or reads it; dropping an
+    /// unfinished `OnceLock` just skips its value).
+    reader: Option<Arc<OnceLock<OwnedFd>>>,
 }
 
 impl Handle {
@@ -113,6 +180,11 @@ impl Handle {
     /// [`forever`](super::SignalsInfo::forever) end, blocked calls return at once and later
     /// calls do not block. Signals may or may not still be reported; any that are, really
     /// arrived.
+    ///
+    /// Harmless once the delivery (or the adapter stream) is gone, even with `SIGPIPE` at its
+    /// default action: a pipe-based delivery dropped while handles remain leaves them a
+    /// duplicate of its read end (one descriptor, closed with the last handle), so this never
+    /// writes into a pipe without a reader.
     pub fn close(&self) {
         self.control.close()
     }
@@ -141,6 +213,7 @@ impl<E: Exfiltrator> Core<E> {
         let core = Core {
             handle: Handle {
                 control: Arc::clone(&shared) as Arc<dyn Control>,
+                reader: None,
             },
             shared,
         };
@@ -196,6 +269,12 @@ pub struct SignalDelivery<R, E: Exfiltrator> {
     read_is_socket: bool,
     /// The pipe ends' entry in the fork-isolation list.
     fork: Tracked,
+    /// [`read_fd_of::<R>`](read_fd_of), for [`Drop`] (whose `R` has no bounds): the read
+    /// end's descriptor now (an adapter may have given it up; then `-1`). Type-erased so that
+    /// `SignalDelivery` stays covariant in `R`.
+    read_fd: unsafe fn(*const ()) -> RawFd,
+    /// [`fork_epoch`] when this was made.
+    epoch: usize,
 }
 
 impl<R, E: Exfiltrator> SignalDelivery<R, E>
@@ -207,8 +286,8 @@ where
     /// `write` is owned from now on and written by the handlers: `FD_CLOEXEC` is set on it;
     /// a socket is written with `send(MSG_DONTWAIT)`, anything else is made non-blocking.
     /// The read end may be a socket (drained with `recv(MSG_DONTWAIT)`) or a pipe/FIFO
-    /// (drained with `poll` and `read`); a [`UnixStream`](std::os::unix::net::UnixStream)
-    /// pair — or the runtime's equivalent — is the usual choice.
+    /// (drained with `poll` and `read`); [`self_pipe`] is the usual choice, a
+    /// [`UnixStream`](std::os::unix::net::UnixStream) pair works too.
     ///
     /// # Errors
     ///
@@ -219,15 +298,20 @@ where
         S: Borrow<c_int>,
         W: 'static + Into<OwnedFd> + fmt::Debug + Send + Sync,
     {
+        let epoch = fork_epoch();
         let read_is_socket = sys::is_socket(read.as_raw_fd())?;
         let wake = WakeFd::new(write.into())?;
         let fork = fork::track(read.as_raw_fd(), wake.raw(), wake.is_socket());
-        let core = Core::new(Shared::new(exfiltrator, Wake::Fd(wake)), signals)?;
+        let mut core = Core::new(Shared::new(exfiltrator, Wake::Fd(wake)), signals)?;
+        // No clone of the core's handle exists yet: every later one shares the slot.
+        core.handle.reader = Some(Arc::new(OnceLock::new()));
         Ok(SignalDelivery {
             core,
             read,
             read_is_socket,
             fork,
+            read_fd: read_fd_of::<R>,
+            epoch,
         })
     }
 
@@ -277,6 +361,28 @@ where
     pub fn handle(&self) -> Handle {
         self.core.handle()
     }
+
+    /// Whether this process is a forked child of the one that created this delivery. New in
+    /// sigmux.
+    ///
+    /// The delivery itself keeps working in the child (it has a private self-pipe there, at
+    /// the same descriptor number), but a *reactor registration* of its read end does not:
+    /// epoll (mio, tokio, async-io) watches the open pipe, not the number, so the child's
+    /// registration still points at the parent's pipe, in an epoll instance shared with the
+    /// parent. An adapter whose stream is tied to a reactor checks this and ends the stream
+    /// in the child instead of waiting forever. One atomic load.
+    pub fn is_inherited(&self) -> bool {
+        FORKS.load(Ordering::Relaxed) != self.epoch
+    }
+
+    /// Unregisters every signal of this delivery for good (later
+    /// [`add_signal`](Handle::add_signal)s fail), as dropping it does. New in sigmux.
+    ///
+    /// For an adapter whose stream ended with an error: the signals stop being taken away
+    /// from other handlers and their default actions for a reader that will never read.
+    pub fn shut_down(&self) {
+        self.core.shared.shut_down();
+    }
 }
 
 impl<R, E: Exfiltrator> SignalDelivery<R, E> {
@@ -289,12 +395,39 @@ impl<R, E: Exfiltrator> SignalDelivery<R, E> {
     }
 }
 
+/// The descriptor of the `R` that `read` points to.
+///
+/// # Safety
+///
+/// `read` must point to a live `R`.
+unsafe fn read_fd_of<R: AsRawFd>(read: *const ()) -> RawFd {
+    // SAFETY: the caller's contract.
+    unsafe { &*read.cast::<R>() }.as_raw_fd()
+}
+
 impl<R, E: Exfiltrator> Drop for SignalDelivery<R, E> {
     fn drop(&mut self) {
         // Before any of the pipe's descriptors can be closed (the fields, the handlers' write
         // end among them, are dropped right after this), so a later fork does not touch a
         // reused number.
         self.fork.untrack();
+        // Handles outlive the delivery: leave them a reader, so their `close` (a write into
+        // the pipe) can never raise SIGPIPE. Not needed for the handlers: dropping the core
+        // (next) unregisters them, and `unregister` returns only once none is running.
+        // SAFETY: `read_fd` is `read_fd_of::<R>` (set in `with_pipe`, the only constructor) and
+        // gets a pointer to our live `R`.
+        let read_fd = unsafe { (self.read_fd)((&self.read as *const R).cast()) };
+        if let Some(slot) = &self.core.handle.reader {
+            if Arc::strong_count(slot) > 1 && read_fd >= 0 {
+                // SAFETY: `read_fd` is the read end `self.read` holds now, open until the
+                // fields are dropped after this function.
+                let read = unsafe { BorrowedFd::borrow_raw(read_fd) };
+                // On failure (no descriptor left) a late `close` may still meet SIGPIPE.
+                if let Ok(dup) = read.try_clone_to_owned() {
+                    let _ = slot.set(dup);
+                }
+            }
+        }
     }
 }
 
@@ -451,6 +584,34 @@ impl<SD, E: Exfiltrator> SignalIterator<SD, E> {
         R: 'static + AsRawFd + Send + Sync,
     {
         self.signals.borrow().handle()
+    }
+
+    /// See [`SignalDelivery::is_inherited`]. New in sigmux.
+    pub fn is_inherited<R>(&self) -> bool
+    where
+        SD: Borrow<SignalDelivery<R, E>>,
+        R: 'static + AsRawFd + Send + Sync,
+    {
+        self.signals.borrow().is_inherited()
+    }
+
+    /// See [`SignalDelivery::shut_down`]. New in sigmux.
+    pub fn shut_down<R>(&self)
+    where
+        SD: Borrow<SignalDelivery<R, E>>,
+        R: 'static + AsRawFd + Send + Sync,
+    {
+        self.signals.borrow().shut_down()
+    }
+
+    /// The read end of the underlying delivery, mutably. See
+    /// [`SignalDelivery::get_read_mut`]. New in sigmux.
+    pub fn get_read_mut<R>(&mut self) -> &mut R
+    where
+        SD: BorrowMut<SignalDelivery<R, E>>,
+        R: 'static + AsRawFd + Send + Sync,
+    {
+        self.signals.borrow_mut().get_read_mut()
     }
 }
 

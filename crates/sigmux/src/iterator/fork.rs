@@ -6,8 +6,9 @@
 //! is therefore tracked here, and in the child, right after `fork`, each one gets a private
 //! pipe (or socket pair, matching what it had): a new pair is made and `dup2`ed onto the *same*
 //! descriptor numbers, with the same file status flags, so every owner of those numbers (the
-//! delivery's read end, the handlers' write end, a reactor's registration) keeps working
-//! unchanged, now on the child's own pipe.
+//! delivery's read end, the handlers' write end) keeps working unchanged, now on the child's
+//! own pipe. A reactor's registration does not: epoll watches the open pipe, not the number
+//! (see [`SignalDelivery::is_inherited`](super::backend::SignalDelivery::is_inherited)).
 //!
 //! The list is locked across the `fork` (by a `pthread_atfork` prepare hook), so no delivery
 //! is half-created or half-dropped in the child's copy, and entries are removed before their
