@@ -1,0 +1,363 @@
+//! A standing conformance suite: the same scenarios run against signal-hook 0.4.6 and against
+//! sigmux, and what each library observes is compared (not published).
+//!
+//! Each scenario body is written once and instantiated twice by [`same!`] (or [`differs!`]),
+//! once with `use signal_hook as lib` and once with `use sigmux as lib` — sigmux's API is
+//! signal-hook's, so the same code compiles against both. Both libraries install process-wide
+//! handlers, so each run happens in its own forked child ([`observe`]) with an `alarm`
+//! watchdog. The body reports what it sees with [`note`]; the lines travel back to the test
+//! through a pipe, followed by how the child ended, so a scenario that aborts or exits still
+//! has its earlier observations compared.
+//!
+//! Observations must not depend on anything that differs between two runs of the same library
+//! (pids, addresses, timing): print `who(pid)` instead of a pid, and use handshakes
+//! (`wait()`, a blocking `read`, `waitpid`) instead of sleeps.
+#![cfg(unix)]
+
+use std::fmt::Display;
+use std::io;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicI32, Ordering};
+
+use libc::c_int;
+
+pub use sigmux_testkit::Outcome;
+
+/// Seconds a scenario's child (and each process it forks with [`fork_outcome`]) may run
+/// before its `alarm` watchdog kills it. Generous: a scenario takes milliseconds.
+pub const WATCHDOG_SECS: u32 = 10;
+
+/// The write end of the pipe the current child reports on (-1 outside a scenario).
+static OUT: AtomicI32 = AtomicI32::new(-1);
+
+/// Reports one observation line (in a scenario child; elsewhere it goes to stderr).
+///
+/// Written at once, so the lines a scenario noted survive if it then aborts or exits.
+/// Not for use in a signal handler (it formats and allocates).
+pub fn note(line: impl Display) {
+    let mut text = line.to_string();
+    text.push('\n');
+    let fd = match OUT.load(Ordering::SeqCst) {
+        -1 => 2,
+        fd => fd,
+    };
+    write_all(fd, text.as_bytes());
+}
+
+fn write_all(fd: c_int, mut bytes: &[u8]) {
+    while !bytes.is_empty() {
+        // SAFETY: `bytes` is a valid buffer of `bytes.len()` bytes.
+        let n = unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };
+        if n < 0 {
+            if io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
+                continue;
+            }
+            return;
+        }
+        bytes = bytes.get(n as usize..).unwrap_or_default();
+    }
+}
+
+/// Runs `scenario` in a forked child with the [`WATCHDOG_SECS`] watchdog and returns what it
+/// observed: its [`note`]d lines, then `end: <how the child ended>`.
+///
+/// The scenario's lines are read while the child runs, so they may be of any length.
+pub fn observe(scenario: fn()) -> String {
+    let (read, write) = pipe();
+    // The parent reads concurrently, so a long report never blocks the child on a full pipe.
+    let reader = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            // SAFETY: `buf` is valid for `buf.len()` bytes; `read` is our own descriptor.
+            let n = unsafe { libc::read(read, buf.as_mut_ptr().cast(), buf.len()) };
+            if n > 0 {
+                all.extend_from_slice(buf.get(..n as usize).unwrap_or_default());
+            } else if n == 0
+                || io::Error::last_os_error().raw_os_error() != Some(libc::EINTR)
+            {
+                break;
+            }
+        }
+        // SAFETY: our own descriptor, closed once.
+        unsafe { libc::close(read) };
+        String::from_utf8_lossy(&all).into_owned()
+    });
+    let outcome = sigmux_testkit::in_child(WATCHDOG_SECS, || {
+        // SAFETY: closing the child's copy of the read end, which it does not use.
+        unsafe { libc::close(read) };
+        OUT.store(write, Ordering::SeqCst);
+        scenario();
+        0
+    });
+    // SAFETY: our own descriptor, closed once. Any process the child forked and left running
+    // would keep the pipe open: `fork_outcome` always reaps its process before returning.
+    unsafe { libc::close(write) };
+    let lines = reader.join().expect("the reader thread panicked");
+    format!("{}end: {}", lines, describe(outcome))
+}
+
+fn describe(outcome: Outcome) -> String {
+    match outcome {
+        Outcome::Exited(code) => format!("exited({})", code),
+        Outcome::Signaled(sig) => format!("killed({})", sig_text(sig)),
+    }
+}
+
+fn pipe() -> (c_int, c_int) {
+    let mut fds = [-1; 2];
+    // SAFETY: `fds` is a valid array of two descriptors. CLOEXEC: nothing here execs, but a
+    // test harness might.
+    let r = unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) };
+    assert_eq!(r, 0, "pipe2: {}", io::Error::last_os_error());
+    (fds[0], fds[1])
+}
+
+/// A signal number with its name, e.g. `15 SIGTERM`, for readable observations.
+pub fn sig_text(sig: c_int) -> String {
+    let name = match sig {
+        libc::SIGHUP => "SIGHUP",
+        libc::SIGINT => "SIGINT",
+        libc::SIGQUIT => "SIGQUIT",
+        libc::SIGILL => "SIGILL",
+        libc::SIGTRAP => "SIGTRAP",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGUSR1 => "SIGUSR1",
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGUSR2 => "SIGUSR2",
+        libc::SIGPIPE => "SIGPIPE",
+        libc::SIGALRM => "SIGALRM",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGCHLD => "SIGCHLD",
+        libc::SIGCONT => "SIGCONT",
+        libc::SIGSTOP => "SIGSTOP",
+        libc::SIGTSTP => "SIGTSTP",
+        libc::SIGTTIN => "SIGTTIN",
+        libc::SIGTTOU => "SIGTTOU",
+        libc::SIGURG => "SIGURG",
+        libc::SIGXCPU => "SIGXCPU",
+        libc::SIGXFSZ => "SIGXFSZ",
+        libc::SIGVTALRM => "SIGVTALRM",
+        libc::SIGPROF => "SIGPROF",
+        libc::SIGWINCH => "SIGWINCH",
+        libc::SIGIO => "SIGIO",
+        libc::SIGSYS => "SIGSYS",
+        _ => "",
+    };
+    if name.is_empty() {
+        sig.to_string()
+    } else {
+        format!("{} {}", sig, name)
+    }
+}
+
+/// Runs `f` in a forked process (with its own watchdog, no core dumps and panics kept quiet)
+/// and describes how that process ended: `exited(N)` (0 when `f` returns, 101 when it
+/// panics), `killed(SIG)`, or `stopped(SIG)` (then it is killed and reaped). Always reaps the
+/// process before returning.
+///
+/// For scenarios that end a process (shutdown flags, default actions, aborts).
+pub fn fork_outcome(f: impl FnOnce()) -> String {
+    // SAFETY: fork has no memory-safety preconditions; the calling scenario child has a single
+    // thread unless the scenario started others, which `f` must then not depend on.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork: {}", io::Error::last_os_error());
+    if pid == 0 {
+        let no_core = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: a valid rlimit; alarm has no preconditions.
+        unsafe {
+            libc::setrlimit(libc::RLIMIT_CORE, &no_core);
+            libc::alarm(WATCHDOG_SECS);
+        }
+        panic::set_hook(Box::new(|_| {}));
+        let code = match panic::catch_unwind(AssertUnwindSafe(f)) {
+            Ok(()) => 0,
+            Err(_) => 101,
+        };
+        // SAFETY: ends this forked process without running the parent's exit hooks.
+        unsafe { libc::_exit(code) };
+    }
+    let mut status = 0;
+    loop {
+        // SAFETY: `status` is a valid out-pointer; `pid` is our child.
+        let r = unsafe { libc::waitpid(pid, &mut status, libc::WUNTRACED) };
+        if r == pid {
+            break;
+        }
+        assert_eq!(
+            io::Error::last_os_error().raw_os_error(),
+            Some(libc::EINTR),
+            "waitpid"
+        );
+    }
+    if libc::WIFSTOPPED(status) {
+        // SAFETY: our own stopped child; SIGKILL ends it even while stopped.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        reap(pid);
+        format!("stopped({})", sig_text(libc::WSTOPSIG(status)))
+    } else if libc::WIFSIGNALED(status) {
+        format!("killed({})", sig_text(libc::WTERMSIG(status)))
+    } else {
+        format!("exited({})", libc::WEXITSTATUS(status))
+    }
+}
+
+/// Waits for the child `pid` to end and returns its raw status.
+pub fn reap(pid: libc::pid_t) -> c_int {
+    let mut status = 0;
+    loop {
+        // SAFETY: `status` is a valid out-pointer.
+        let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+        if r == pid {
+            return status;
+        }
+        assert_eq!(
+            io::Error::last_os_error().raw_os_error(),
+            Some(libc::EINTR),
+            "waitpid"
+        );
+    }
+}
+
+/// Forks a process that sends `sig` to this one with `kill` and exits; reaps it and returns
+/// its pid. The signal has been sent when this returns.
+pub fn kill_from_other_process(sig: c_int) -> libc::pid_t {
+    // SAFETY: the child calls only async-signal-safe functions and _exits.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork: {}", io::Error::last_os_error());
+    if pid == 0 {
+        // SAFETY: kill, getppid and _exit are async-signal-safe.
+        unsafe {
+            libc::kill(libc::getppid(), sig);
+            libc::_exit(0);
+        }
+    }
+    reap(pid);
+    pid
+}
+
+/// Sends `sig` to this process with `kill(getpid(), sig)` (cause `SI_USER`).
+pub fn kill_self(sig: c_int) {
+    // SAFETY: kill has no memory-safety preconditions.
+    let r = unsafe { libc::kill(libc::getpid(), sig) };
+    assert_eq!(r, 0, "kill: {}", io::Error::last_os_error());
+}
+
+/// Names a pid relative to this process: `self`, `parent`, or `other`.
+pub fn who(pid: libc::pid_t) -> &'static str {
+    // SAFETY: getpid and getppid cannot fail.
+    let (me, parent) = unsafe { (libc::getpid(), libc::getppid()) };
+    if pid == me {
+        "self"
+    } else if pid == parent {
+        "parent"
+    } else {
+        "other"
+    }
+}
+
+/// Names a uid relative to this process: `me` or the number.
+pub fn uid_text(uid: libc::uid_t) -> String {
+    // SAFETY: getuid cannot fail.
+    if uid == unsafe { libc::getuid() } {
+        "me".to_string()
+    } else {
+        uid.to_string()
+    }
+}
+
+/// A result as observed: `Ok(..)` with the value's text, or `Err(<kind>)` (the message and
+/// raw OS error are left out: sigmux's messages name the signal, signal-hook's are errno).
+pub fn res<T: std::fmt::Debug>(r: &io::Result<T>) -> String {
+    match r {
+        Ok(v) => format!("Ok({:?})", v),
+        Err(e) => format!("Err({:?})", e.kind()),
+    }
+}
+
+/// Reads whatever is available on the non-blocking descriptor `fd` right now.
+pub fn read_available(fd: c_int) -> Vec<u8> {
+    let mut all = Vec::new();
+    let mut buf = [0u8; 256];
+    loop {
+        // SAFETY: `buf` is valid for its length.
+        let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+        if n <= 0 {
+            return all;
+        }
+        all.extend_from_slice(buf.get(..n as usize).unwrap_or_default());
+    }
+}
+
+/// Asserts that both libraries' runs observed the same, with both reports in the message.
+#[track_caller]
+pub fn assert_same(name: &str, signal_hook: fn(), sigmux: fn()) {
+    let theirs = observe(signal_hook);
+    let ours = observe(sigmux);
+    assert!(
+        theirs == ours,
+        "scenario `{}` differs\n--- signal-hook 0.4.6 observed:\n{}\n--- sigmux observed:\n{}\n",
+        name,
+        theirs,
+        ours
+    );
+}
+
+/// Instantiates a scenario body twice, in `mod $name { mod signal_hook_side; mod sigmux_side }`,
+/// each with `lib` naming one library and the surrounding module's imports in scope.
+#[macro_export]
+macro_rules! sides {
+    ($name:ident $body:block) => {
+        #[allow(unused_imports, unused_mut, unused_variables, clippy::all)]
+        mod $name {
+            pub(super) mod signal_hook_side {
+                use super::super::*;
+                use ::signal_hook as lib;
+                pub(in super::super) fn run() $body
+            }
+            pub(super) mod sigmux_side {
+                use super::super::*;
+                use ::sigmux as lib;
+                pub(in super::super) fn run() $body
+            }
+        }
+    };
+}
+
+/// A scenario both libraries must observe identically: a `#[test]` named `$name` that runs
+/// the body once per library, each in its own child, and compares the observations.
+#[macro_export]
+macro_rules! same {
+    ($(#[$attr:meta])* $name:ident $body:block) => {
+        $crate::sides!($name $body);
+        $(#[$attr])*
+        #[test]
+        fn $name() {
+            $crate::assert_same(stringify!($name), $name::signal_hook_side::run, $name::sigmux_side::run);
+        }
+    };
+}
+
+/// A scenario where sigmux differs from signal-hook on purpose: the body is still written
+/// once, and `$check` receives both observations (`signal_hook`, `sigmux`) to assert each
+/// library's own behaviour. Name it `differs_on_purpose_*` and say why in a comment.
+#[macro_export]
+macro_rules! differs {
+    ($(#[$attr:meta])* $name:ident $body:block, |$sh:ident, $sm:ident| $check:block) => {
+        $crate::sides!($name $body);
+        $(#[$attr])*
+        #[test]
+        fn $name() {
+            let $sh = $crate::observe($name::signal_hook_side::run);
+            let $sm = $crate::observe($name::sigmux_side::run);
+            let ($sh, $sm): (&str, &str) = (&$sh, &$sm);
+            $check
+        }
+    };
+}
