@@ -154,7 +154,7 @@ pub fn sig_text(sig: c_int) -> String {
     }
 }
 
-/// Runs `f` in a forked process (with its own watchdog, no core dumps and panics kept quiet)
+/// Runs `f` in a forked process (with its own watchdog, no core dumps, stderr discarded)
 /// and describes how that process ended: `exited(N)` (0 when `f` returns, 101 when it
 /// panics), `killed(SIG)`, or `stopped(SIG)` (then it is killed and reaped). Always reaps the
 /// process before returning.
@@ -170,12 +170,23 @@ pub fn fork_outcome(f: impl FnOnce()) -> String {
             rlim_cur: 0,
             rlim_max: 0,
         };
-        // SAFETY: a valid rlimit; alarm has no preconditions.
+        // SAFETY: a valid rlimit and a valid path; alarm, dup2 and close have no
+        // memory-safety preconditions.
         unsafe {
             libc::setrlimit(libc::RLIMIT_CORE, &no_core);
             libc::alarm(WATCHDOG_SECS);
+            // These processes are expected to panic or abort; their messages (and backtraces,
+            // slow to symbolize) are noise: the outcome is what is compared.
+            let null = libc::open(b"/dev/null\0".as_ptr().cast(), libc::O_WRONLY);
+            if null >= 0 {
+                libc::dup2(null, 2);
+                libc::close(null);
+            }
         }
-        panic::set_hook(Box::new(|_| {}));
+        // No `panic::set_hook` here to keep panics quiet: the hook's lock may have been held
+        // by another test thread when the harness forked this process's parent, and taking
+        // it for writing would then hang. (Under `cargo test` the message goes to the
+        // inherited capture buffer, where nobody reads it.)
         let code = match panic::catch_unwind(AssertUnwindSafe(f)) {
             Ok(()) => 0,
             Err(_) => 101,
@@ -296,10 +307,15 @@ pub fn read_available(fd: c_int) -> Vec<u8> {
 }
 
 /// Asserts that both libraries' runs observed the same, with both reports in the message.
+///
+/// With `SIGMUX_CONFORMANCE_SHOW` set in the environment it also prints what was observed.
 #[track_caller]
 pub fn assert_same(name: &str, signal_hook: fn(), sigmux: fn()) {
     let theirs = observe(signal_hook);
     let ours = observe(sigmux);
+    if std::env::var_os("SIGMUX_CONFORMANCE_SHOW").is_some() {
+        eprintln!("--- `{}`, both observed:\n{}\n", name, ours);
+    }
     assert!(
         theirs == ours,
         "scenario `{}` differs\n--- signal-hook 0.4.6 observed:\n{}\n--- sigmux observed:\n{}\n",
