@@ -73,9 +73,7 @@ pub fn observe(scenario: fn()) -> String {
             let n = unsafe { libc::read(read, buf.as_mut_ptr().cast(), buf.len()) };
             if n > 0 {
                 all.extend_from_slice(buf.get(..n as usize).unwrap_or_default());
-            } else if n == 0
-                || io::Error::last_os_error().raw_os_error() != Some(libc::EINTR)
-            {
+            } else if n == 0 || io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
                 break;
             }
         }
@@ -177,7 +175,7 @@ pub fn fork_outcome(f: impl FnOnce()) -> String {
             libc::alarm(WATCHDOG_SECS);
             // These processes are expected to panic or abort; their messages (and backtraces,
             // slow to symbolize) are noise: the outcome is what is compared.
-            let null = libc::open(b"/dev/null\0".as_ptr().cast(), libc::O_WRONLY);
+            let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
             if null >= 0 {
                 libc::dup2(null, 2);
                 libc::close(null);
@@ -306,6 +304,17 @@ pub fn read_available(fd: c_int) -> Vec<u8> {
     }
 }
 
+/// With `SIGMUX_CONFORMANCE_SHOW` set in the environment, prints both observations of a
+/// scenario (to see what a passing scenario compares).
+pub fn show(name: &str, signal_hook: &str, sigmux: &str) {
+    if std::env::var_os("SIGMUX_CONFORMANCE_SHOW").is_some() {
+        eprintln!(
+            "--- `{}`, signal-hook 0.4.6 observed:\n{}\n--- sigmux observed:\n{}\n",
+            name, signal_hook, sigmux
+        );
+    }
+}
+
 /// Asserts that both libraries' runs observed the same, with both reports in the message.
 ///
 /// With `SIGMUX_CONFORMANCE_SHOW` set in the environment it also prints what was observed.
@@ -313,8 +322,8 @@ pub fn read_available(fd: c_int) -> Vec<u8> {
 pub fn assert_same(name: &str, signal_hook: fn(), sigmux: fn()) {
     let theirs = observe(signal_hook);
     let ours = observe(sigmux);
-    if std::env::var_os("SIGMUX_CONFORMANCE_SHOW").is_some() {
-        eprintln!("--- `{}`, both observed:\n{}\n", name, ours);
+    if theirs == ours {
+        show(name, &theirs, "(the same)");
     }
     assert!(
         theirs == ours,
@@ -330,7 +339,7 @@ pub fn assert_same(name: &str, signal_hook: fn(), sigmux: fn()) {
 #[macro_export]
 macro_rules! sides {
     ($name:ident $body:block) => {
-        #[allow(unused_imports, unused_mut, unused_variables, clippy::all)]
+        #[allow(unused_imports)]
         mod $name {
             pub(super) mod signal_hook_side {
                 use super::super::*;
@@ -373,6 +382,7 @@ macro_rules! differs {
             let $sh = $crate::observe($name::signal_hook_side::run);
             let $sm = $crate::observe($name::sigmux_side::run);
             let ($sh, $sm): (&str, &str) = (&$sh, &$sm);
+            $crate::show(stringify!($name), $sh, $sm);
             $check
         }
     };

@@ -175,13 +175,18 @@ same!(forever_after_break_continues_with_the_next_signal {
     let mut signals = lib::iterator::Signals::new([SIGUSR1, SIGUSR2]).unwrap();
     raise(SIGUSR2);
     raise(SIGUSR1);
+    // SIGUSR1 comes first (lower number): the first loop breaks with SIGUSR2 still pending.
     for sig in &mut signals {
         note(format!("first loop: {}", sig_text(sig)));
-        break;
+        if sig == SIGUSR1 {
+            break;
+        }
     }
     for sig in &mut signals {
         note(format!("second loop: {}", sig_text(sig)));
-        break;
+        if sig == SIGUSR2 {
+            break;
+        }
     }
     note(format!("left: {}", sigs(signals.pending())));
 });
@@ -508,3 +513,126 @@ fn differs_on_purpose_remove_signal_exists_only_in_sigmux() {
         "removed: true\nremoved again: false\n[12 SIGUSR2]\nOk(())\n[10 SIGUSR1]\nend: exited(0)"
     );
 }
+
+same!(wait_after_a_partly_taken_batch_reports_the_rest_with_the_next_signal {
+    let mut signals = lib::iterator::Signals::new([SIGHUP, SIGUSR1, SIGUSR2]).unwrap();
+    raise(SIGHUP);
+    raise(SIGUSR1);
+    let mut batch = signals.pending();
+    note(format!("first: {:?}", batch.next().map(sig_text)));
+    drop(batch);
+    // Whether the thread's signal comes before or during the wait, the batch holds both.
+    let sender = thread::spawn(|| raise(SIGUSR2));
+    let mut got: Vec<c_int> = signals.wait().collect();
+    sender.join().unwrap();
+    if !got.contains(&SIGUSR2) {
+        // The wake-up may have come from SIGUSR1's byte alone: the next wait has SIGUSR2.
+        got.extend(signals.wait());
+    }
+    note(format!("then: {}", sigs(got)));
+});
+
+same!(realtime_signals_are_reported_and_queued_with_raw_siginfo {
+    let rt = libc::SIGRTMIN() + 1;
+    let mut only = lib::iterator::Signals::new([rt, libc::SIGRTMAX()]).unwrap();
+    let mut raw_info =
+        lib::iterator::SignalsInfo::<lib::iterator::exfiltrator::WithRawSiginfo>::new([rt])
+            .unwrap();
+    for _ in 0..3 {
+        raise(rt);
+    }
+    raise(libc::SIGRTMAX());
+    note(format!("signal only: {:?}", only.pending().collect::<Vec<_>>()));
+    note(format!("raw: {:?}", raw_info.pending().map(|i| i.si_signo).collect::<Vec<_>>()));
+});
+
+same!(with_exfiltrator_and_forever_with_raw_siginfo {
+    let mut signals = lib::iterator::SignalsInfo::with_exfiltrator(
+        [SIGUSR1, SIGUSR2],
+        lib::iterator::exfiltrator::WithRawSiginfo,
+    )
+    .unwrap();
+    raise(SIGUSR2);
+    kill_self(SIGUSR2);
+    raise(SIGUSR1);
+    for info in signals.forever().take(3) {
+        note(raw(&info));
+    }
+    note(format!("left: {}", signals.pending().count()));
+});
+
+same!(with_origin_sigchld_of_a_killed_child {
+    let mut signals =
+        lib::iterator::SignalsInfo::<lib::iterator::exfiltrator::WithOrigin>::new([libc::SIGCHLD])
+            .unwrap();
+    let outcome = sigmux_conformance::fork_outcome(|| {
+        // SAFETY: raise has no memory-safety preconditions.
+        unsafe { libc::raise(libc::SIGKILL) };
+    });
+    note(outcome);
+    let o = signals.forever().next().unwrap();
+    note(origin!(o));
+});
+
+same!(backend_signal_delivery_with_a_socket_pair {
+    use lib::iterator::backend::{PollResult, SignalDelivery, SignalIterator};
+    use lib::iterator::exfiltrator::SignalOnly;
+    use std::io::Read;
+    use std::os::unix::net::UnixStream;
+
+    let (read, write) = UnixStream::pair().unwrap();
+    let mut delivery =
+        SignalDelivery::with_pipe(read, write, SignalOnly, [SIGUSR1, SIGUSR2]).unwrap();
+    let mut has_signals = |r: &mut UnixStream| -> std::io::Result<bool> {
+        let mut byte = [0u8];
+        r.read(&mut byte).map(|n| n > 0)
+    };
+    raise(SIGUSR2);
+    match delivery.poll_pending(&mut has_signals) {
+        Ok(Some(p)) => note(format!("poll_pending: {}", sigs(p))),
+        Ok(None) => note("poll_pending: None"),
+        Err(e) => note(format!("poll_pending: Err({:?})", e.kind())),
+    }
+    note(format!("pending: {}", sigs(delivery.pending())));
+    raise(SIGUSR1);
+    let handle = delivery.handle();
+    let mut iter = SignalIterator::new(&mut delivery);
+    let describe = |r: PollResult<c_int>| match r {
+        PollResult::Signal(s) => format!("Signal({})", sig_text(s)),
+        PollResult::Pending => "Pending".to_string(),
+        PollResult::Closed => "Closed".to_string(),
+        PollResult::Err(e) => format!("Err({:?})", e.kind()),
+    };
+    note(format!("poll_signal: {}", describe(iter.poll_signal(&mut has_signals))));
+    handle.close();
+    note(format!("after close: {}", describe(iter.poll_signal(&mut has_signals))));
+    note(format!("handle closed: {}", iter.handle().is_closed()));
+});
+
+// signal-hook keeps an iterator's registrations until its last `Handle` is gone, so a handle
+// that outlives the iterator still adds signals (which nobody will ever read). sigmux
+// unregisters when the iterator is dropped, and `add_signal` on the leftover handle is an
+// error (CHANGELOG, sigmux 0.4.6: "Dropping `Signals`/`SignalDelivery` unregisters its
+// actions at once").
+differs!(differs_on_purpose_a_handle_left_after_its_iterator_is_dropped {
+    let signals = lib::iterator::Signals::new([SIGUSR1]).unwrap();
+    let handle = signals.handle();
+    drop(signals);
+    note(format!("closed: {}", handle.is_closed()));
+    note(format!("add_signal: {}", res(&handle.add_signal(SIGUSR2))));
+    raise(SIGUSR1);
+    note("survived a SIGUSR1");
+    handle.close();
+    note(format!("closed after close: {}", handle.is_closed()));
+}, |signal_hook, sigmux| {
+    assert_eq!(
+        signal_hook,
+        "closed: false\nadd_signal: Ok(())\nsurvived a SIGUSR1\nclosed after close: true\n\
+         end: exited(0)"
+    );
+    assert_eq!(
+        sigmux,
+        "closed: false\nadd_signal: Err(Other)\nsurvived a SIGUSR1\nclosed after close: true\n\
+         end: exited(0)"
+    );
+});

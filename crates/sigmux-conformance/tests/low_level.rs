@@ -19,8 +19,12 @@ fn raise(sig: c_int) {
 /// The descriptor's close-on-exec and non-blocking flags, or `closed`.
 fn flags(fd: c_int) -> String {
     // SAFETY: fcntl on a descriptor number; a closed one only returns -1.
-    let (fd_flags, fl_flags) =
-        unsafe { (libc::fcntl(fd, libc::F_GETFD), libc::fcntl(fd, libc::F_GETFL)) };
+    let (fd_flags, fl_flags) = unsafe {
+        (
+            libc::fcntl(fd, libc::F_GETFD),
+            libc::fcntl(fd, libc::F_GETFL),
+        )
+    };
     if fd_flags < 0 || fl_flags < 0 {
         return "closed".to_string();
     }
