@@ -152,7 +152,7 @@ pub fn sig_text(sig: c_int) -> String {
     }
 }
 
-/// Runs `f` in a forked process (with its own watchdog, no core dumps, stderr discarded)
+/// Runs `f` in a forked process (with its own watchdog, no core dumps, its output discarded)
 /// and describes how that process ended: `exited(N)` (0 when `f` returns, 101 when it
 /// panics), `killed(SIG)`, or `stopped(SIG)` (then it is killed and reaped). Always reaps the
 /// process before returning.
@@ -174,9 +174,11 @@ pub fn fork_outcome(f: impl FnOnce()) -> String {
             libc::setrlimit(libc::RLIMIT_CORE, &no_core);
             libc::alarm(WATCHDOG_SECS);
             // These processes are expected to panic or abort; their messages (and backtraces,
-            // slow to symbolize) are noise: the outcome is what is compared.
+            // slow to symbolize) are noise: the outcome is what is compared. Both stdout and
+            // stderr: an aborting panic's message reaches the test's stdout.
             let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
             if null >= 0 {
+                libc::dup2(null, 1);
                 libc::dup2(null, 2);
                 libc::close(null);
             }
