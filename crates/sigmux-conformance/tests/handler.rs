@@ -55,10 +55,8 @@ fn set_disposition(sig: c_int, handler: libc::sighandler_t, flags: c_int) {
     act.sa_sigaction = handler;
     act.sa_flags = flags;
     // SAFETY: a valid action; the old one is not wanted.
-    assert_eq!(
-        unsafe { libc::sigaction(sig, &act, std::ptr::null_mut()) },
-        0
-    );
+    let r = unsafe { libc::sigaction(sig, &act, std::ptr::null_mut()) };
+    assert_eq!(r, 0);
 }
 
 static PREVIOUS_RAN: AtomicUsize = AtomicUsize::new(0);
