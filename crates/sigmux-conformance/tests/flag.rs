@@ -1,7 +1,7 @@
 //! `flag`: flags set by signals, conditional shutdown and default action, each scenario run
 //! against signal-hook 0.4.6 and sigmux and compared. Scenarios that end a process observe it
 //! from outside (`fork_outcome`: the exit status `waitpid` reports).
-#![cfg(unix)]
+#![cfg(target_os = "linux")]
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 //! its `sigaction` flags, the mask while it runs, chaining to a handler installed before,
 //! signals that were ignored, `errno`; each scenario run against signal-hook 0.4.6 and sigmux
 //! and compared.
-#![cfg(unix)]
+#![cfg(target_os = "linux")]
 
 use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 use std::sync::Arc;

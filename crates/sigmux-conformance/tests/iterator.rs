@@ -1,6 +1,6 @@
 //! The blocking iterator: batches, `forever`, close, several iterators, added signals, and
 //! every exfiltrator, each scenario run against signal-hook 0.4.6 and sigmux and compared.
-#![cfg(unix)]
+#![cfg(target_os = "linux")]
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

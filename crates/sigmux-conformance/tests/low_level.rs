@@ -1,7 +1,7 @@
 //! `low_level` and `consts`: names, default actions, the self-pipe, raw registration, the
 //! channel, `raise`/`exit`/`abort`, the constant lists; each scenario run against signal-hook
 //! 0.4.6 and sigmux and compared.
-#![cfg(unix)]
+#![cfg(target_os = "linux")]
 
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::os::unix::net::{UnixDatagram, UnixStream};
