@@ -149,6 +149,53 @@ differs!(differs_on_purpose_pipe_register_with_a_datagram_socket_sends_no_empty_
     assert_eq!(sigmux, "datagrams: [[88], [88]]\nend: exited(0)");
 });
 
+fn set_blocking(fd: c_int) {
+    // SAFETY: fcntl on our own descriptor.
+    unsafe {
+        let fl = libc::fcntl(fd, libc::F_GETFL);
+        libc::fcntl(fd, libc::F_SETFL, fl & !libc::O_NONBLOCK);
+    }
+}
+
+same!(pipe_register_with_a_full_blocking_socket_does_not_block_the_handler {
+    let (read, write) = UnixStream::pair().unwrap();
+    write.set_nonblocking(true).unwrap();
+    let mut filled = 0usize;
+    while let Ok(n) = std::io::Write::write(&mut &write, &[b'f'; 512]) {
+        filled += n;
+    }
+    note(format!("filled something: {}", filled > 0));
+    write.set_nonblocking(false).unwrap();
+    let write_fd = std::os::fd::AsRawFd::as_raw_fd(&write);
+    lib::low_level::pipe::register(SIGUSR1, write).unwrap();
+    note(format!("write end after register: {}", flags(write_fd)));
+    raise(SIGUSR1);
+    note("the handler returned");
+    read.set_nonblocking(true).unwrap();
+    let read_fd = std::os::fd::AsRawFd::as_raw_fd(&read);
+    note(format!("still exactly full: {}", read_available(read_fd).len() == filled));
+});
+
+same!(pipe_register_with_a_regular_file {
+    let path = std::env::temp_dir().join(format!(
+        "sigmux-conformance-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    let file = std::fs::File::create(&path).unwrap();
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&file);
+    let r = lib::low_level::pipe::register(SIGUSR2, file);
+    note(format!("register: {}", res(&r.map(|_| ()))));
+    note(format!("file after register: {}", flags(fd)));
+    raise(SIGUSR2);
+    raise(SIGUSR2);
+    note(format!("file content: {:?}", std::fs::read(&path).unwrap()));
+    let _ = std::fs::remove_file(&path);
+});
+
 same!(pipe_register_with_a_full_pipe_does_not_block_the_handler {
     let (read, write) = os_pipe();
     set_nonblocking(write);
@@ -161,6 +208,8 @@ same!(pipe_register_with_a_full_pipe_does_not_block_the_handler {
         filled += 1;
     }
     note(format!("filled something: {}", filled > 0));
+    // Handed over blocking: a handler that wrote to it as it is would never return.
+    set_blocking(write);
     // SAFETY: `write` is our own open descriptor, handed over once.
     let owned = unsafe { OwnedFd::from_raw_fd(write) };
     lib::low_level::pipe::register(SIGUSR1, owned).unwrap();
