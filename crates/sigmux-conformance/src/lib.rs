@@ -4,10 +4,12 @@
 //! Each scenario body is written once and instantiated twice by [`same!`] (or [`differs!`]),
 //! once with `use signal_hook as lib` and once with `use sigmux as lib` — sigmux's API is
 //! signal-hook's, so the same code compiles against both. Both libraries install process-wide
-//! handlers, so each run happens in its own forked child ([`observe`]) with an `alarm`
-//! watchdog. The body reports what it sees with [`note`]; the lines travel back to the test
-//! through a pipe, followed by how the child ended, so a scenario that aborts or exits still
-//! has its earlier observations compared.
+//! handlers, so each run happens in a process of its own ([`observe_sides`]: a freshly
+//! executed copy of the test binary that runs only that side) with an `alarm` watchdog. The
+//! body reports what it sees with [`note`]; the lines travel back to the test through a file,
+//! followed by how the process ended, so a scenario that aborts or exits still has its earlier
+//! observations compared. Scenarios that end a process on purpose do it in a forked process
+//! of their own ([`fork_outcome`]) and observe how it ended.
 //!
 //! Linux only: the scenarios observe Linux's `si_code` values, real-time signals, `pipe2`,
 //! POSIX timers and `errno` by `__errno_location`; elsewhere the crate is empty.
@@ -22,21 +24,27 @@
 
 use std::fmt::Display;
 use std::io;
+use std::os::unix::process::ExitStatusExt;
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 
 use libc::c_int;
 
-pub use sigmux_testkit::Outcome;
-
-/// Seconds a scenario's child (and each process it forks with [`fork_outcome`]) may run
+/// Seconds a scenario's process (and each process it forks with [`fork_outcome`]) may run
 /// before its `alarm` watchdog kills it. Generous: a scenario takes milliseconds.
 pub const WATCHDOG_SECS: u32 = 10;
 
-/// The write end of the pipe the current child reports on (-1 outside a scenario).
+/// The environment variable that tells a started copy of the test binary which side of the
+/// scenario to run.
+const SIDE_ENV: &str = "SIGMUX_CONFORMANCE_SIDE";
+/// The environment variable naming the file that copy reports into.
+const OUT_ENV: &str = "SIGMUX_CONFORMANCE_OUT";
+
+/// The descriptor the current scenario process reports on (-1 outside a scenario).
 static OUT: AtomicI32 = AtomicI32::new(-1);
 
-/// Reports one observation line (in a scenario child; elsewhere it goes to stderr).
+/// Reports one observation line (in a scenario process; elsewhere it goes to stderr).
 ///
 /// Written at once, so the lines a scenario noted survive if it then aborts or exits.
 /// Not for use in a signal handler (it formats and allocates).
@@ -64,57 +72,115 @@ fn write_all(fd: c_int, mut bytes: &[u8]) {
     }
 }
 
-/// Runs `scenario` in a forked child with the [`WATCHDOG_SECS`] watchdog and returns what it
-/// observed: its [`note`]d lines, then `end: <how the child ended>`.
-///
-/// The scenario's lines are read while the child runs, so they may be of any length.
-pub fn observe(scenario: fn()) -> String {
-    let (read, write) = pipe();
-    // The parent reads concurrently, so a long report never blocks the child on a full pipe.
-    let reader = std::thread::spawn(move || {
-        let mut all = Vec::new();
-        let mut buf = [0u8; 4096];
-        loop {
-            // SAFETY: `buf` is valid for `buf.len()` bytes; `read` is our own descriptor.
-            let n = unsafe { libc::read(read, buf.as_mut_ptr().cast(), buf.len()) };
-            if n > 0 {
-                all.extend_from_slice(buf.get(..n as usize).unwrap_or_default());
-            } else if n == 0 || io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
-                break;
-            }
-        }
-        // SAFETY: our own descriptor, closed once.
-        unsafe { libc::close(read) };
-        String::from_utf8_lossy(&all).into_owned()
-    });
-    let outcome = sigmux_testkit::in_child(WATCHDOG_SECS, || {
-        // SAFETY: closing the child's copy of the read end, which it does not use.
-        unsafe { libc::close(read) };
-        OUT.store(write, Ordering::SeqCst);
-        scenario();
-        0
-    });
-    // SAFETY: our own descriptor, closed once. Any process the child forked and left running
-    // would keep the pipe open: `fork_outcome` always reaps its process before returning.
-    unsafe { libc::close(write) };
-    let lines = reader.join().expect("the reader thread panicked");
-    format!("{}end: {}", lines, describe(outcome))
-}
-
-fn describe(outcome: Outcome) -> String {
-    match outcome {
-        Outcome::Exited(code) => format!("exited({})", code),
-        Outcome::Signaled(sig) => format!("killed({})", sig_text(sig)),
+/// The name libtest knows a test by: `module_path!()` without the crate, then the function.
+fn test_name(module_path: &str, function: &str) -> String {
+    match module_path.split_once("::") {
+        Some((_, inner)) => format!("{}::{}", inner, function),
+        None => function.to_string(),
     }
 }
 
-fn pipe() -> (c_int, c_int) {
-    let mut fds = [-1; 2];
-    // SAFETY: `fds` is a valid array of two descriptors. CLOEXEC: nothing here execs, but a
-    // test harness might.
-    let r = unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) };
-    assert_eq!(r, 0, "pipe2: {}", io::Error::last_os_error());
-    (fds[0], fds[1])
+/// Runs each side of a scenario in a process of its own and returns what each observed: its
+/// [`note`]d lines, then `end: <how the process ended>`, in the order of `sides`.
+///
+/// Call it from the `#[test]` function `function` of module `module_path` (pass
+/// `module_path!()`) — [`same!`] and [`differs!`] do. Each side runs in a freshly executed
+/// copy of the test binary that runs only this test, with the environment naming the side:
+/// there this function runs that side (in a fork of that copy, with the [`WATCHDOG_SECS`]
+/// `alarm`) and ends the process, never returning. A fresh process rather than a `fork` of
+/// the test harness: a
+/// process forked while another harness thread holds one of the standard library's internal
+/// locks (seen: the lock every new thread takes at start, in
+/// `std::sys::pal::unix::stack_overflow::thread_info`) inherits it held, and hangs as soon as
+/// it starts a thread of its own.
+pub fn observe_sides(module_path: &str, function: &str, sides: &[(&str, fn())]) -> Vec<String> {
+    let name = test_name(module_path, function);
+    if let Some(wanted) = std::env::var_os(SIDE_ENV) {
+        let side = sides
+            .iter()
+            .find(|(side, _)| wanted.to_str() == Some(*side))
+            .unwrap_or_else(|| panic!("test {}: no side {:?}", name, wanted));
+        run_side(side.1);
+    }
+    sides
+        .iter()
+        .map(|(side, _)| spawn_side(&name, side))
+        .collect()
+}
+
+/// In the started copy: runs the side in a forked process and reports, into the file the
+/// parent named, what it noted and how it ended; then ends.
+///
+/// The side runs in a fork of this copy so that it is the only thread of its process, as a
+/// small program's main thread would be: a signal sent to the process (`kill`) then runs its
+/// handler in that thread before `kill` returns, instead of in the harness's idle main thread
+/// at some later moment. The fork is safe: this copy runs only this test, and the harness's
+/// main thread just waits for it.
+fn run_side(scenario: fn()) -> ! {
+    let path = std::env::var_os(OUT_ENV).expect("the output file is named in the environment");
+    let file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(path)
+        .expect("cannot open the output file");
+    OUT.store(std::os::fd::IntoRawFd::into_raw_fd(file), Ordering::SeqCst);
+    // SAFETY: fork has no memory-safety preconditions; the child runs the scenario and
+    // `_exit`s, never returning into the harness.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork: {}", io::Error::last_os_error());
+    if pid == 0 {
+        // SAFETY: alarm has no memory-safety preconditions.
+        unsafe { libc::alarm(WATCHDOG_SECS) };
+        let code = match panic::catch_unwind(scenario) {
+            Ok(()) => 0,
+            Err(_) => 101,
+        };
+        // SAFETY: ends the scenario's process without returning into the test harness.
+        unsafe { libc::_exit(code) }
+    }
+    let status = reap(pid);
+    if libc::WIFSIGNALED(status) {
+        note(format!("end: killed({})", sig_text(libc::WTERMSIG(status))));
+    } else {
+        note(format!("end: exited({})", libc::WEXITSTATUS(status)));
+    }
+    // SAFETY: ends this copy without returning into the test harness.
+    unsafe { libc::_exit(0) }
+}
+
+/// In the test: starts the copy of the test binary for one side and collects its report.
+fn spawn_side(name: &str, side: &str) -> String {
+    static SERIAL: AtomicUsize = AtomicUsize::new(0);
+    let out = std::env::temp_dir().join(format!(
+        "sigmux-conformance-{}-{}-{}",
+        std::process::id(),
+        SERIAL.fetch_add(1, Ordering::SeqCst),
+        side
+    ));
+    std::fs::File::create(&out).expect("cannot create the output file");
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let status = Command::new(exe)
+        .args([name, "--exact", "--include-ignored", "--nocapture"])
+        .args(["--test-threads", "1", "-q"])
+        .env(SIDE_ENV, side)
+        .env(OUT_ENV, &out)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .status()
+        .expect("cannot start the test binary");
+    let lines = std::fs::read(&out).unwrap_or_default();
+    let _ = std::fs::remove_file(&out);
+    let mut report = String::from_utf8_lossy(&lines).into_owned();
+    // The copy reports the scenario's end itself and exits 0; anything else is a harness
+    // failure, shown so that the comparison fails.
+    if status.code() != Some(0) {
+        report.push_str(&format!(
+            "\nharness: the copy running the side ended with {:?} (code {:?}, signal {:?})",
+            status,
+            status.code(),
+            status.signal()
+        ));
+    }
+    report.trim_end().to_string()
 }
 
 /// A signal number with its name, e.g. `15 SIGTERM`, for readable observations.
@@ -165,8 +231,9 @@ pub fn sig_text(sig: c_int) -> String {
 ///
 /// For scenarios that end a process (shutdown flags, default actions, aborts).
 pub fn fork_outcome(f: impl FnOnce()) -> String {
-    // SAFETY: fork has no memory-safety preconditions; the calling scenario child has a single
-    // thread unless the scenario started others, which `f` must then not depend on.
+    // SAFETY: fork has no memory-safety preconditions. The scenario process runs no other
+    // thread of ours unless the scenario started one (then `f` must not depend on it); the
+    // test harness's main thread only waits for the scenario's thread.
     let pid = unsafe { libc::fork() };
     assert!(pid >= 0, "fork: {}", io::Error::last_os_error());
     if pid == 0 {
@@ -327,19 +394,37 @@ pub fn show(name: &str, signal_hook: &str, sigmux: &str) {
 ///
 /// With `SIGMUX_CONFORMANCE_SHOW` set in the environment it also prints what was observed.
 #[track_caller]
-pub fn assert_same(name: &str, signal_hook: fn(), sigmux: fn()) {
-    let theirs = observe(signal_hook);
-    let ours = observe(sigmux);
+pub fn assert_same(module_path: &str, function: &str, signal_hook: fn(), sigmux: fn()) {
+    let both = observe_both(module_path, function, signal_hook, sigmux);
+    let (theirs, ours) = (&both.0, &both.1);
     if theirs == ours {
-        show(name, &theirs, "(the same)");
+        show(function, theirs, "(the same)");
     }
     assert!(
         theirs == ours,
         "scenario `{}` differs\n--- signal-hook 0.4.6 observed:\n{}\n--- sigmux observed:\n{}\n",
-        name,
+        function,
         theirs,
         ours
     );
+}
+
+/// Both observations of a scenario: (signal-hook's, sigmux's).
+pub fn observe_both(
+    module_path: &str,
+    function: &str,
+    signal_hook: fn(),
+    sigmux: fn(),
+) -> (String, String) {
+    let mut both = observe_sides(
+        module_path,
+        function,
+        &[("signal-hook", signal_hook), ("sigmux", sigmux)],
+    )
+    .into_iter();
+    let theirs = both.next().unwrap_or_default();
+    let ours = both.next().unwrap_or_default();
+    (theirs, ours)
 }
 
 /// Instantiates a scenario body twice, in `mod $name { mod signal_hook_side; mod sigmux_side }`,
@@ -372,7 +457,12 @@ macro_rules! same {
         $(#[$attr])*
         #[test]
         fn $name() {
-            $crate::assert_same(stringify!($name), $name::signal_hook_side::run, $name::sigmux_side::run);
+            $crate::assert_same(
+                module_path!(),
+                stringify!($name),
+                $name::signal_hook_side::run,
+                $name::sigmux_side::run,
+            );
         }
     };
 }
@@ -387,9 +477,13 @@ macro_rules! differs {
         $(#[$attr])*
         #[test]
         fn $name() {
-            let $sh = $crate::observe($name::signal_hook_side::run);
-            let $sm = $crate::observe($name::sigmux_side::run);
-            let ($sh, $sm): (&str, &str) = (&$sh, &$sm);
+            let both = $crate::observe_both(
+                module_path!(),
+                stringify!($name),
+                $name::signal_hook_side::run,
+                $name::sigmux_side::run,
+            );
+            let ($sh, $sm): (&str, &str) = (&both.0, &both.1);
             $crate::show(stringify!($name), $sh, $sm);
             $check
         }

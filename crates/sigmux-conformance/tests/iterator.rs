@@ -504,7 +504,7 @@ differs!(differs_on_purpose_add_signal_of_a_forbidden_signal_is_an_error {
 /// longer reported, the others are — and that adding it back works.
 #[test]
 fn differs_on_purpose_remove_signal_exists_only_in_sigmux() {
-    let observed = sigmux_conformance::observe(|| {
+    fn run() {
         let mut signals = sigmux::iterator::Signals::new([SIGUSR1, SIGUSR2]).unwrap();
         raise(SIGUSR1);
         note(format!("removed: {}", signals.remove_signal(SIGUSR1)));
@@ -515,7 +515,13 @@ fn differs_on_purpose_remove_signal_exists_only_in_sigmux() {
         note(res(&signals.add_signal(SIGUSR1)));
         raise(SIGUSR1);
         note(sigs(signals.pending()));
-    });
+    }
+    let observed = sigmux_conformance::observe_sides(
+        module_path!(),
+        "differs_on_purpose_remove_signal_exists_only_in_sigmux",
+        &[("sigmux", run)],
+    )
+    .remove(0);
     assert_eq!(
         observed,
         "removed: true\nremoved again: false\n[12 SIGUSR2]\nOk(())\n[10 SIGUSR1]\nend: exited(0)"
@@ -833,4 +839,28 @@ same!(
         let end = text.find(", process").unwrap_or(text.len());
         note(&text[..end]);
     }
+});
+
+same!(a_wake_up_left_by_a_signal_the_batch_reported_gives_one_empty_wait {
+    let mut signals = lib::iterator::Signals::new([SIGUSR1]).unwrap();
+    raise(SIGUSR1);
+    let batch = signals.wait();
+    // Arrives before the batch is read: the batch reports it, its wake-up stays.
+    raise(SIGUSR1);
+    note(format!("batch: {}", sigs(batch)));
+    note(format!("next wait: {}", sigs(signals.wait())));
+    raise(SIGUSR1);
+    note(format!("then: {}", sigs(signals.wait())));
+});
+
+same!(pending_consumes_the_wake_ups_so_wait_waits_for_a_new_signal {
+    let mut signals = lib::iterator::Signals::new([SIGUSR1, SIGUSR2]).unwrap();
+    raise(SIGUSR1);
+    raise(SIGUSR1);
+    note(format!("pending: {}", sigs(signals.pending())));
+    // Had pending() left a wake-up behind, wait() would return an empty batch at once;
+    // whenever the thread's signal comes, a correct wait() reports it.
+    let sender = thread::spawn(|| raise(SIGUSR2));
+    note(format!("wait: {}", sigs(signals.wait())));
+    sender.join().unwrap();
 });
