@@ -4,15 +4,15 @@
 //! Each scenario body is written once and instantiated twice by [`same!`] (or [`differs!`]),
 //! once with `use signal_hook as lib` and once with `use sigmux as lib` — sigmux's API is
 //! signal-hook's, so the same code compiles against both. Both libraries install process-wide
-//! handlers, so each run happens in a process of its own ([`observe_sides`]: a freshly
-//! executed copy of the test binary that runs only that side) with an `alarm` watchdog. The
+//! handlers, so each run happens in a process of its own ([`observe_sides`]: a fork of a
+//! freshly executed copy of the test binary, alone in it) with an `alarm` watchdog. The
 //! body reports what it sees with [`note`]; the lines travel back to the test through a file,
 //! followed by how the process ended, so a scenario that aborts or exits still has its earlier
 //! observations compared. Scenarios that end a process on purpose do it in a forked process
 //! of their own ([`fork_outcome`]) and observe how it ended.
 //!
-//! Linux only: the scenarios observe Linux's `si_code` values, real-time signals, `pipe2`,
-//! POSIX timers and `errno` by `__errno_location`; elsewhere the crate is empty.
+//! Linux only: the scenarios observe Linux's `si_code` values, real-time signals, POSIX
+//! timers and `errno` by `__errno_location`; elsewhere the crate is empty.
 //!
 //! Run with `SIGMUX_CONFORMANCE_SHOW=1 cargo test -p sigmux-conformance -- --nocapture` to
 //! see what each scenario observed.
@@ -407,6 +407,14 @@ pub fn assert_same(module_path: &str, function: &str, signal_hook: fn(), sigmux:
         theirs,
         ours
     );
+    // Two sides failing alike (an `unwrap` in the scenario, say) compare equal but test
+    // nothing: a scenario runs to its end, and ends processes only through `fork_outcome`.
+    assert!(
+        theirs.ends_with("end: exited(0)"),
+        "scenario `{}` did not run to its end (in both libraries):\n{}\n",
+        function,
+        theirs
+    );
 }
 
 /// Both observations of a scenario: (signal-hook's, sigmux's).
@@ -449,7 +457,9 @@ macro_rules! sides {
 }
 
 /// A scenario both libraries must observe identically: a `#[test]` named `$name` that runs
-/// the body once per library, each in its own child, and compares the observations.
+/// the body once per library, each in a process of its own, and compares the observations.
+/// The body must run to its end (a panic or an exit in both sides fails the test too); to
+/// observe a process ending, end a [`fork_outcome`] process instead.
 #[macro_export]
 macro_rules! same {
     ($(#[$attr:meta])* $name:ident $body:block) => {
