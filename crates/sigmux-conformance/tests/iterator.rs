@@ -76,7 +76,7 @@ same!(batch_taken_partly_and_dropped_keeps_the_rest_signal_only {
 });
 
 same!(
-    #[ignore = "fails until #11.1 lands: sigmux loses the second queued SIGUSR1 when a WithOrigin batch that took the first one is dropped (signal-hook reports it in the next batch)"]
+    #[ignore = "fails until #11.1 lands: when a WithOrigin batch that took the first of two queued SIGUSR1 is dropped, sigmux holds the second back until another SIGUSR1 arrives (signal-hook reports it in the next batch)"]
     batch_taken_partly_and_dropped_keeps_the_rest_with_origin {
     let mut signals = lib::iterator::SignalsInfo::<lib::iterator::exfiltrator::WithOrigin>::new(
         [SIGHUP, SIGUSR1, SIGUSR2],
@@ -99,7 +99,7 @@ same!(
 });
 
 same!(
-    #[ignore = "fails until #11.1 lands: sigmux loses the second queued SIGUSR1 when a WithRawSiginfo batch that took the first one is dropped (signal-hook reports it in the next batch)"]
+    #[ignore = "fails until #11.1 lands: when a WithRawSiginfo batch that took the first of two queued SIGUSR1 is dropped, sigmux holds the second back until another SIGUSR1 arrives (signal-hook reports it in the next batch)"]
     batch_taken_partly_and_dropped_keeps_the_rest_with_raw_siginfo {
     let mut signals =
         lib::iterator::SignalsInfo::<lib::iterator::exfiltrator::WithRawSiginfo>::new(
@@ -771,7 +771,7 @@ same!(a_batch_taken_before_close_still_reports {
 });
 
 same!(
-    #[ignore = "fails until #11.1 lands: through backend::SignalDelivery too, sigmux loses the second queued SIGUSR1 when a WithOrigin batch that took the first one is dropped"]
+    #[ignore = "fails until #11.1 lands: through backend::SignalDelivery too: when a WithOrigin batch that took the first of two queued SIGUSR1 is dropped, the next batch lacks the second"]
     backend_batch_taken_partly_and_dropped_keeps_the_rest_with_origin {
     use lib::iterator::backend::SignalDelivery;
     use lib::iterator::exfiltrator::WithOrigin;
