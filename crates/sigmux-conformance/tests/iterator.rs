@@ -804,8 +804,6 @@ differs!(differs_on_purpose_origin_debug_shows_value_and_status {
     let o = signals.forever().next().unwrap();
     // SAFETY: getpid and getuid cannot fail.
     let (pid, uid) = unsafe { (libc::getpid(), libc::getuid()) };
-    // The quotes around the signal's name differ too, but not on purpose: see
-    // `origin_debug_shows_the_signal_as_signal_hook_does`.
     let text = format!("{:?}", o)
         .replace(&format!("pid: {},", pid), "pid: PID,")
         .replace(&format!("uid: {} ", uid), "uid: UID ")
@@ -825,7 +823,6 @@ differs!(differs_on_purpose_origin_debug_shows_value_and_status {
 });
 
 same!(
-    #[ignore = "differs today: Origin's Debug shows the signal as `signal: \"SIGUSR1 (10)\"` (a quoted string) in signal-hook, `signal: SIGUSR1 (10)` in sigmux"]
     origin_debug_shows_the_signal_as_signal_hook_does {
     let mut signals =
         lib::iterator::SignalsInfo::<lib::iterator::exfiltrator::WithOrigin>::new([

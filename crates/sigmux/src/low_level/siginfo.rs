@@ -227,9 +227,10 @@ struct Named(c_int);
 
 impl fmt::Debug for Named {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Quoted, as signal-hook prints it (a string there): `"SIGUSR1 (10)"`, `"40"`.
         match signal_name(self.0) {
-            Some(name) => write!(f, "{} ({})", name, self.0),
-            None => write!(f, "{}", self.0),
+            Some(name) => write!(f, "\"{} ({})\"", name, self.0),
+            None => write!(f, "\"{}\"", self.0),
         }
     }
 }
