@@ -222,7 +222,7 @@ impl Origin {
     }
 }
 
-/// Shows a signal as `SIGUSR1 (10)` without allocating.
+/// Shows a signal as `"SIGUSR1 (10)"` (quoted, as signal-hook does) without allocating.
 struct Named(c_int);
 
 impl fmt::Debug for Named {
