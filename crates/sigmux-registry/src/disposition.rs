@@ -52,26 +52,28 @@ pub enum Disposition {
 /// assert_eq!(disposition(libc::SIGWINCH).unwrap(), Disposition::Default);
 /// ```
 pub fn disposition(signal: c_int) -> Result<Disposition, Error> {
-    let owned = registry::ownership(signal)?;
-    if !sys::QUERY_IS_ATOMIC {
-        if let Some((actions, options)) = owned {
-            // Answer from our own state rather than touch the disposition.
-            return Ok(Disposition::Sigmux { actions, options });
+    // Under the registry lock: the OS's answer and sigmux's own state belong to one moment.
+    registry::inspect(signal, |owned| {
+        if !sys::QUERY_IS_ATOMIC {
+            if let Some((actions, options)) = owned {
+                // Answer from our own state rather than touch the disposition.
+                return Ok(Disposition::Sigmux { actions, options });
+            }
         }
-    }
-    let raw = sys::query(signal)?;
-    Ok(if raw.is_ours() {
-        let (actions, options) = owned.unwrap_or((0, Options::new()));
-        Disposition::Sigmux { actions, options }
-    } else if raw.is_default() {
-        Disposition::Default
-    } else if raw.is_ignore() {
-        Disposition::Ignore
-    } else {
-        Disposition::Handler {
-            address: raw.handler(),
-            flags: raw.flags(),
-        }
+        let raw = sys::query(signal)?;
+        Ok(if raw.is_ours() {
+            let (actions, options) = owned.unwrap_or((0, Options::new()));
+            Disposition::Sigmux { actions, options }
+        } else if raw.is_default() {
+            Disposition::Default
+        } else if raw.is_ignore() {
+            Disposition::Ignore
+        } else {
+            Disposition::Handler {
+                address: raw.handler(),
+                flags: raw.flags(),
+            }
+        })
     })
 }
 

@@ -160,6 +160,14 @@ impl Options {
         (self.value & self.set) | (defaults & !self.set)
     }
 
+    /// The same request with `bit` left open.
+    pub(crate) const fn without(self, bit: u8) -> Self {
+        Options {
+            set: self.set & !bit,
+            value: self.value & !bit,
+        }
+    }
+
     /// Whether an explicit request for `bit` is `false` (an override).
     pub(crate) const fn refuses(&self, bit: u8) -> bool {
         matches!(self.get(bit), Some(false))
