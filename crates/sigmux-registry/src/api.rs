@@ -44,9 +44,9 @@ pub const FORBIDDEN: &[c_int] = sys::FORBIDDEN;
 ///
 /// # Errors
 ///
-/// An `io::Error` if `signal` is not a valid signal number (kind `InvalidInput`) or the OS
-/// refuses to install the handler for it (e.g. `EINVAL` for a number the C library
-/// reserves).
+/// An `io::Error` of kind `InvalidInput`, naming the signal, if `signal` is not a valid signal
+/// number here (≤ 0, above the platform's largest, or reserved by the C library); the OS's
+/// error if it refuses to install the handler.
 ///
 /// # Panics
 ///

@@ -55,8 +55,9 @@
 //! `sigmux` crate builds safe patterns (flags, self-pipe, iterators) on top, so most programs
 //! never write an action themselves.
 //!
-//! The handler itself keeps the same promise: it is lock-free and wait-free, allocates
-//! nothing, changes no reference count and cannot panic. The action lists are read through a
+//! The handler itself keeps the same promise: it is lock-free and wait-free (on Windows it may
+//! spin for the few instructions an install in progress takes), allocates nothing, changes no
+//! reference count and cannot panic. The action lists are read through a
 //! grace-period scheme (removed actions are freed by the remover, after every handler that
 //! could still see them has left), so registration never blocks a handler and a handler
 //! never blocks registration for longer than the actions it is running.
@@ -72,7 +73,8 @@
 //!   Android, where threads have small stacks and an alternate signal stack), `SA_RESTART` on
 //!   or off, `SA_NODEFER`; [`set_default_options`] sets them process-wide, for the
 //!   compatible functions too. A signal's options are settled when it is first installed;
-//!   asking for a different value later is an error, never a silent change.
+//!   asking for a different value later is an error, never a silent change (`keep_ignored`
+//!   aside, see [`Options`]).
 //! * [`Options::restore`]: when a signal's last action is removed, the disposition sigmux
 //!   replaced comes back — another handler, `SIG_DFL` or an inherited `SIG_IGN`. Like Go's
 //!   `signal.Stop`, no delivery is lost on the way: one that arrives while the last action is

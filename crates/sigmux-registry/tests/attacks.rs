@@ -41,10 +41,8 @@ fn sigset(sigs: &[c_int]) -> libc::sigset_t {
 fn thread_mask(how: c_int, sigs: &[c_int]) {
     let set = sigset(sigs);
     // SAFETY: valid set, null old set.
-    assert_eq!(
-        unsafe { libc::pthread_sigmask(how, &set, std::ptr::null_mut()) },
-        0
-    );
+    let r = unsafe { libc::pthread_sigmask(how, &set, std::ptr::null_mut()) };
+    assert_eq!(r, 0);
 }
 
 /// Installs a one-argument handler with `flags` and `mask` (`sigaction`, no `SA_SIGINFO`).
@@ -55,10 +53,8 @@ fn install_plain(sig: c_int, handler: extern "C" fn(c_int), flags: c_int, mask: 
     sa.sa_flags = flags;
     sa.sa_mask = sigset(mask);
     // SAFETY: valid pointers; the handler has the one-argument form.
-    assert_eq!(
-        unsafe { libc::sigaction(sig, &sa, std::ptr::null_mut()) },
-        0
-    );
+    let r = unsafe { libc::sigaction(sig, &sa, std::ptr::null_mut()) };
+    assert_eq!(r, 0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -90,8 +86,10 @@ extern "C" fn count_restored(_sig: c_int) {
     RESTORED_HITS.fetch_add(1, Ordering::SeqCst);
 }
 
+// B's frame must be built first.
+const _: () = assert!(LATE_B < LATE_A);
+
 fn late_frame_round() {
-    assert!(LATE_B < LATE_A, "B's frame must be built first");
     install_plain(LATE_A, hold_until_removed, 0, &[]);
     // The main thread never takes A or B; T inherits the blocked mask.
     thread_mask(libc::SIG_BLOCK, &[LATE_A, LATE_B]);
@@ -345,10 +343,8 @@ fn skipped_restore_then_sigmux_back(sig: c_int) {
         Disposition::Handler { address, .. } if address == other_library as *const () as usize
     ));
     // SAFETY: putting back exactly what was read.
-    assert_eq!(
-        unsafe { libc::sigaction(sig, &sigmux, std::ptr::null_mut()) },
-        0
-    );
+    let r = unsafe { libc::sigaction(sig, &sigmux, std::ptr::null_mut()) };
+    assert_eq!(r, 0);
 }
 
 #[test]
