@@ -226,6 +226,7 @@ fn lock() -> MutexGuard<'static, Registry> {
 }
 
 /// Called before `main` where the platform has a constructor list (see `sys`).
+#[cfg(unix)]
 pub(crate) fn at_process_start() {
     install_fork_hooks();
 }
