@@ -85,6 +85,7 @@ fn load_prev(slot: &Slot) -> *mut registry::Prev {
     prev
 }
 
+#[inline]
 fn handle_slot(sig: c_int, slot: &Slot, info: *mut siginfo_t, ctx: *mut c_void) {
     let grace = registry::grace();
     let mut reader = grace.enter();
