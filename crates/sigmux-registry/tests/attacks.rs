@@ -314,6 +314,47 @@ fn previous_handlers_mask_is_blocked_while_it_runs() {
     .assert_success();
 }
 
+static DEPTH: AtomicUsize = AtomicUsize::new(0);
+static MAX_DEPTH: AtomicUsize = AtomicUsize::new(0);
+static NODEFER_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+/// Raises its own signal once from inside itself and records how deep calls nest.
+extern "C" fn nodefer_prev(sig: c_int) {
+    let depth = DEPTH.fetch_add(1, Ordering::SeqCst) + 1;
+    MAX_DEPTH.fetch_max(depth, Ordering::SeqCst);
+    if NODEFER_CALLS.fetch_add(1, Ordering::SeqCst) == 0 {
+        // SAFETY: raise is async-signal-safe.
+        unsafe { libc::raise(sig) };
+    }
+    DEPTH.fetch_sub(1, Ordering::SeqCst);
+}
+
+/// The documented limit: a previous handler's own `SA_NODEFER` is not honoured (its signal
+/// stays blocked while it runs) unless sigmux's handler has `nodefer` too.
+fn nodefer_depth(sigmux_nodefer: bool) -> usize {
+    install_plain(libc::SIGUSR1, nodefer_prev, libc::SA_NODEFER, &[]);
+    let options = Options::new().nodefer(sigmux_nodefer);
+    // SAFETY: empty action.
+    unsafe { try_register(libc::SIGUSR1, options, || ()) }.unwrap();
+    raise(libc::SIGUSR1);
+    assert_eq!(NODEFER_CALLS.load(Ordering::SeqCst), 2);
+    MAX_DEPTH.load(Ordering::SeqCst)
+}
+
+#[test]
+fn previous_handlers_nodefer_needs_sigmux_nodefer() {
+    in_child(10, || {
+        assert_eq!(nodefer_depth(false), 1);
+        0
+    })
+    .assert_success();
+    in_child(10, || {
+        assert_eq!(nodefer_depth(true), 2);
+        0
+    })
+    .assert_success();
+}
+
 // ---------------------------------------------------------------------------------------------
 // Item 10: a restore that could not happen (another library was installed over sigmux) is
 // retried once sigmux's handler is back; with no actions registered, `ignore` and
