@@ -123,12 +123,8 @@ fn installs_with_siginfo_and_restart() {
         // Empty mask: nothing but the signal itself is blocked while the handler runs.
         for s in 1..=libc::SIGRTMAX() {
             // SAFETY: `sa_mask` is a valid sigset_t read from the OS.
-            assert_eq!(
-                unsafe { libc::sigismember(&sa.sa_mask, s) },
-                0,
-                "signal {}",
-                s
-            );
+            let member = unsafe { libc::sigismember(&sa.sa_mask, s) };
+            assert_eq!(member, 0, "signal {}", s);
         }
         0
     })
