@@ -90,11 +90,11 @@
 //!   installed only when a registration explicitly asks `keep_ignored(false)`.
 //!
 //! What cannot be restored: the previous handler's `sa_mask` and flags are restored exactly
-//! on Unix; on Windows only the handler address exists. A restore is skipped (and sigmux keeps
-//! its handler) if someone installed over sigmux; between sigmux's check and its `sigaction`
-//! another thread of a *different* library could still install — then sigmux puts that
-//! handler back at once (and keeps the restore pending), which is as close as the OS interface
-//! allows. A signal that is
+//! on Unix; on Windows only the handler address exists. A restore is put off (sigmux keeps its
+//! handler, with no actions, until its handler is the installed one again) if someone
+//! installed over sigmux; between sigmux's check and its `sigaction` another thread of a
+//! *different* library could still install — then sigmux puts that handler back at once (and
+//! keeps the restore pending), which is as close as the OS interface allows. A signal that is
 //! blocked and pending while the restore happens is delivered later to whatever disposition is
 //! current then. The `keep_ignored` check needs the disposition at process start, which is
 //! recorded before `main` on Linux, the BSDs, illumos and macOS; elsewhere it is recorded at
