@@ -17,7 +17,7 @@ use libc::c_int;
 use sigmux_registry::{
     disposition, ignore, register, set_default, try_register, unregister, Disposition, Options,
 };
-use sigmux_testkit::{in_child, jump, wait_until, Outcome};
+use sigmux_testkit::{in_child, jump, wait_until};
 
 fn raise(sig: c_int) {
     // SAFETY: raising a signal the scenario expects.
@@ -144,7 +144,7 @@ fn late_frame_after_restore_to_default_gets_the_default_action() {
         assert_eq!(ACTION_HITS.load(Ordering::SeqCst), 1, "delivery lost");
         0
     });
-    assert_eq!(outcome, Outcome::Signaled(LATE_B));
+    assert_eq!(outcome, sigmux_testkit::Outcome::Signaled(LATE_B));
 }
 
 // The frame order is the Linux kernel's (see above).
