@@ -33,7 +33,8 @@ pub const FORBIDDEN: &[c_int] = sys::FORBIDDEN;
 ///
 /// The first action for a signal installs sigmux's handler (keeping the previous disposition
 /// to chain to); later ones only join the list. Actions run in registration order, after the
-/// previously installed handler.
+/// previously installed handler (called as the kernel would have called it, see the
+/// [crate docs](crate#chaining-to-the-previous-handler)).
 ///
 /// # Safety
 ///
@@ -43,9 +44,9 @@ pub const FORBIDDEN: &[c_int] = sys::FORBIDDEN;
 ///
 /// # Errors
 ///
-/// An `io::Error` if `signal` is not a valid signal number (kind `InvalidInput`) or the OS
-/// refuses to install the handler for it (e.g. `EINVAL` for a number the C library
-/// reserves).
+/// An `io::Error` of kind `InvalidInput`, naming the signal, if `signal` is not a valid signal
+/// number here (≤ 0, above the platform's largest, or reserved by the C library); the OS's
+/// error if it refuses to install the handler.
 ///
 /// # Panics
 ///
@@ -176,10 +177,20 @@ where
 /// The OS handler stays installed, unless the signal was installed with
 /// [`Options::restore`] and this was its last action. Then the disposition sigmux replaced
 /// (another handler, `SIG_DFL`, or `SIG_IGN`) is put back, provided sigmux's handler is still
-/// the installed one (if another library installed over it, sigmux leaves that alone and keeps
-/// chaining). A signal delivered while this runs is either seen by the action or gets the
-/// restored disposition, never lost: the old disposition is put back *before* the action is
-/// unlinked.
+/// the installed one. (A one-shot previous handler, `SA_RESETHAND`, that sigmux already
+/// chained to comes back as `SIG_DFL`, as the kernel would have left it.) If another library
+/// installed over sigmux's handler, sigmux leaves that alone and keeps chaining; the restore
+/// stays pending and happens as soon as sigmux's handler is the installed one again and sigmux
+/// next looks at the signal (a registration, [`disposition`](crate::disposition),
+/// [`ignore`](crate::ignore), [`set_default`](crate::set_default)).
+///
+/// A signal delivered while this runs is taken exactly once: by the action, or by the restored
+/// disposition, never lost. The old disposition is put back *before* the action is unlinked,
+/// and a delivery that reached sigmux's handler before the restore but runs only after the
+/// unlink (its frame waited under another signal's handler) is handed to the restored
+/// disposition: a restored handler function is called, `SIG_DFL` takes its default action
+/// when sigmux's handler returns, `SIG_IGN` drops it. (Windows: the C runtime cannot send it
+/// again without running into sigmux's handler, so there only a restored function gets it.)
 ///
 /// Must not be called from inside a signal handler (it takes a lock and waits for running
 /// handlers to finish).

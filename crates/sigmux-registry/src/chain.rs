@@ -156,7 +156,7 @@ impl<I> Chain<I> {
         self.head.load(Ordering::Relaxed).is_null()
     }
 
-    /// Calls every linked action in order with `info`.
+    /// Calls every linked action in order with `info`. Returns whether it called any.
     ///
     /// Async-signal-safe: walks `Acquire`-loaded pointers and calls the actions; no
     /// allocation, no lock, no reference counting.
@@ -166,14 +166,16 @@ impl<I> Chain<I> {
     /// The caller holds a [`crate::grace::ReadGuard`] of the tracker the writers of this chain
     /// synchronize with, for the whole call.
     #[inline]
-    pub unsafe fn run(&self, info: &I) {
+    pub unsafe fn run(&self, info: &I) -> bool {
         let mut cur = self.head.load(Ordering::Acquire);
+        let ran = !cur.is_null();
         // SAFETY: a node reached from `head` while we are a reader is not freed before we
         // leave (grace period, caller contract), and was fully built before it was published.
         while let Some(node) = unsafe { cur.as_ref() } {
             (node.action)(info);
             cur = node.next.load(Ordering::Acquire);
         }
+        ran
     }
 }
 

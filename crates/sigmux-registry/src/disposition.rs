@@ -1,4 +1,4 @@
-//! Safe queries and changes of a signal's disposition, for signals sigmux does not own.
+//! Safe queries and changes of a signal's disposition, for signals with no sigmux actions.
 
 use std::io::Error;
 
@@ -33,9 +33,13 @@ pub enum Disposition {
     },
 }
 
-/// Reads the current disposition of `signal`. Needs no `unsafe` and changes nothing.
+/// Reads the current disposition of `signal`. Needs no `unsafe`, and changes nothing — except
+/// that it carries out a restore left pending (see [`unregister`](crate::unregister)) if that
+/// has become possible.
 ///
-/// A signal sigmux holds ignored (see [`Options::keep_ignored`]) reads as [`Disposition::Ignore`].
+/// The answer is one state the signal was in: it is read under the registry's lock, so no
+/// registration or removal can change sigmux's side in between. A signal sigmux holds ignored
+/// (see [`Options::keep_ignored`]) reads as [`Disposition::Ignore`].
 ///
 /// On Windows the C runtime cannot read a disposition without changing it: for a signal sigmux
 /// does not own, this swaps in `SIG_IGN` and puts the old handler back at once, so a signal
@@ -52,26 +56,28 @@ pub enum Disposition {
 /// assert_eq!(disposition(libc::SIGWINCH).unwrap(), Disposition::Default);
 /// ```
 pub fn disposition(signal: c_int) -> Result<Disposition, Error> {
-    let owned = registry::ownership(signal)?;
-    if !sys::QUERY_IS_ATOMIC {
-        if let Some((actions, options)) = owned {
-            // Answer from our own state rather than touch the disposition.
-            return Ok(Disposition::Sigmux { actions, options });
+    // Under the registry lock: the OS's answer and sigmux's own state belong to one moment.
+    registry::inspect(signal, |owned| {
+        if !sys::QUERY_IS_ATOMIC {
+            if let Some((actions, options)) = owned {
+                // Answer from our own state rather than touch the disposition.
+                return Ok(Disposition::Sigmux { actions, options });
+            }
         }
-    }
-    let raw = sys::query(signal)?;
-    Ok(if raw.is_ours() {
-        let (actions, options) = owned.unwrap_or((0, Options::new()));
-        Disposition::Sigmux { actions, options }
-    } else if raw.is_default() {
-        Disposition::Default
-    } else if raw.is_ignore() {
-        Disposition::Ignore
-    } else {
-        Disposition::Handler {
-            address: raw.handler(),
-            flags: raw.flags(),
-        }
+        let raw = sys::query(signal)?;
+        Ok(if raw.is_ours() {
+            let (actions, options) = owned.unwrap_or((0, Options::new()));
+            Disposition::Sigmux { actions, options }
+        } else if raw.is_default() {
+            Disposition::Default
+        } else if raw.is_ignore() {
+            Disposition::Ignore
+        } else {
+            Disposition::Handler {
+                address: raw.handler(),
+                flags: raw.flags(),
+            }
+        })
     })
 }
 
@@ -79,10 +85,12 @@ pub fn disposition(signal: c_int) -> Result<Disposition, Error> {
 ///
 /// # Errors
 ///
-/// An error (kind `Other`) if sigmux owns the signal (actions registered, or its handler
-/// still installed): unregister them, with [`Options::restore`], first. `InvalidInput` for a
-/// number that is not a signal here; the OS's error for signals that cannot be ignored
-/// (`SIGKILL`, `SIGSTOP`).
+/// An error (kind `Other`) if actions are registered for the signal: unregister them first.
+/// With no actions registered it always works, also while sigmux's handler is still installed
+/// (kept after the last action went without [`Options::restore`], or a restore pending): sigmux
+/// then lets go of the signal, and the next registration installs its handler anew.
+/// `InvalidInput` for a number that is not a signal here; the OS's error for signals that
+/// cannot be ignored (`SIGKILL`, `SIGSTOP`).
 ///
 /// ```
 /// # #[cfg(unix)] {

@@ -12,12 +12,31 @@
 //!
 //! * The first action registered for a signal installs sigmux's handler for it
 //!   (`SA_SIGINFO | SA_RESTART`, empty mask). The disposition that was there before is kept.
-//! * On each delivery the handler first calls that previous handler (in its own one- or
-//!   three-argument form; `SIG_DFL` and `SIG_IGN` are not called), then every action of the
-//!   signal in registration order. `errno` is the same afterwards as before.
+//! * On each delivery the handler first calls that previous handler (see below; `SIG_DFL`
+//!   and `SIG_IGN` are not called), then every action of the signal in registration order.
+//!   `errno` is the same afterwards as before.
 //! * [`unregister`] removes one action. When it returns, the action is not running on any
 //!   thread and has been dropped. The OS handler stays installed (with no actions it only
-//!   chains to the previous handler).
+//!   chains to the previous handler), unless [`Options::restore`] asks for the old one back.
+//!
+//! # Chaining to the previous handler
+//!
+//! The previous handler is called as the kernel would have called it, as far as a handler can
+//! emulate that:
+//!
+//! * in its own one- or three-argument form (`SA_SIGINFO`), with the kernel's arguments;
+//! * with the signals of its `sa_mask` blocked while it runs (a signal of that mask arriving
+//!   meanwhile waits until it returns);
+//! * a one-shot handler (`SA_RESETHAND`) only for the first delivery; after that it counts as
+//!   `SIG_DFL`, which chaining skips (sigmux's actions still run, and the signal does not take
+//!   its default action, since sigmux's handler is the one installed). [`Options::restore`]
+//!   then puts back `SIG_DFL`, as the kernel would have left it.
+//!
+//! What cannot be emulated: a previous handler with `SA_NODEFER` runs with the signal blocked
+//! (unless sigmux's own handler has [`Options::nodefer`]); its `SA_ONSTACK` and `SA_RESTART`
+//! are replaced by sigmux's options. A previous handler may leave with `siglongjmp` (a common
+//! C idiom): it is called outside sigmux's grace period, so nothing waits for it afterwards;
+//! but sigmux's actions do not run for that delivery, and `errno` is not restored for it.
 //!
 //! How the handler reads the action lists without locks, and the rest of the machinery, is
 //! explained in the [`docs`] module.
@@ -39,8 +58,9 @@
 //! `sigmux` crate builds safe patterns (flags, self-pipe, iterators) on top, so most programs
 //! never write an action themselves.
 //!
-//! The handler itself keeps the same promise: it is lock-free and wait-free, allocates
-//! nothing, changes no reference count and cannot panic. The action lists are read through a
+//! The handler itself keeps the same promise: it is lock-free and wait-free (on Windows it may
+//! spin for the few instructions an install in progress takes), allocates nothing, changes no
+//! reference count and cannot panic. The action lists are read through a
 //! grace-period scheme (removed actions are freed by the remover, after every handler that
 //! could still see them has left), so registration never blocks a handler and a handler
 //! never blocks registration for longer than the actions it is running.
@@ -56,25 +76,28 @@
 //!   Android, where threads have small stacks and an alternate signal stack), `SA_RESTART` on
 //!   or off, `SA_NODEFER`; [`set_default_options`] sets them process-wide, for the
 //!   compatible functions too. A signal's options are settled when it is first installed;
-//!   asking for a different value later is an error, never a silent change.
+//!   asking for a different value later is an error, never a silent change (`keep_ignored`
+//!   aside, see [`Options`]).
 //! * [`Options::restore`]: when a signal's last action is removed, the disposition sigmux
 //!   replaced comes back — another handler, `SIG_DFL` or an inherited `SIG_IGN`. Like Go's
 //!   `signal.Stop`, no delivery is lost on the way: one that arrives while the last action is
-//!   removed is either seen by that action or handled by the restored disposition (the old
-//!   disposition is put back before the action is unlinked). If another library installed its
-//!   handler over sigmux's meanwhile, sigmux leaves it in place and keeps chaining.
+//!   removed is taken once, either by that action or by the restored disposition (see
+//!   [`unregister`] for how). If another library installed its handler over sigmux's
+//!   meanwhile, sigmux leaves it in place and keeps chaining; the restore stays pending until
+//!   sigmux's handler is back.
 //! * [`Registration`]: an owned registration that unregisters on drop.
 //! * [`disposition`], [`ignore`], [`set_default`]: query any signal, and ignore or reset one
-//!   sigmux does not own (an error if it does: remove its actions, with `restore`, first).
+//!   with no actions registered (an error while actions are: remove them first).
 //! * [`ignored_at_start`] and [`Options::keep_ignored`]: a signal the parent ignored (as
 //!   `nohup` does for `SIGHUP`) can stay ignored; the action is registered but the handler is
 //!   installed only when a registration explicitly asks `keep_ignored(false)`.
 //!
 //! What cannot be restored: the previous handler's `sa_mask` and flags are restored exactly
-//! on Unix; on Windows only the handler address exists. A restore is skipped (and sigmux keeps
-//! its handler) if someone installed over sigmux; between sigmux's check and its `sigaction`
-//! another thread of a *different* library could still install — then sigmux puts that
-//! handler back at once, which is as close as the OS interface allows. A signal that is
+//! on Unix; on Windows only the handler address exists. A restore is put off (sigmux keeps its
+//! handler, with no actions, until its handler is the installed one again) if someone
+//! installed over sigmux; between sigmux's check and its `sigaction` another thread of a
+//! *different* library could still install — then sigmux puts that handler back at once (and
+//! keeps the restore pending), which is as close as the OS interface allows. A signal that is
 //! blocked and pending while the restore happens is delivered later to whatever disposition is
 //! current then. The `keep_ignored` check needs the disposition at process start, which is
 //! recorded before `main` on Linux, the BSDs, illumos and macOS; elsewhere it is recorded at

@@ -42,7 +42,7 @@ pub(crate) const BUILTIN_DEFAULTS: u8 = RESTART;
 /// | [`restart`](Options::restart) | `SA_RESTART`: interrupted system calls restart instead of failing with `EINTR` | on |
 /// | [`onstack`](Options::onstack) | `SA_ONSTACK`: run on the thread's alternate signal stack when it has one (needed inside Go, JVM or Android hosts) | off |
 /// | [`nodefer`](Options::nodefer) | `SA_NODEFER`: do not block the signal while its handler runs (handlers may nest) | off |
-/// | [`restore`](Options::restore) | when the signal's last action is removed, put back the disposition sigmux replaced | off |
+/// | [`restore`](Options::restore) | when the signal's last action is removed, put back the disposition sigmux replaced (no delivery lost on the way) | off |
 /// | [`keep_ignored`](Options::keep_ignored) | if the signal was ignored when the process started (e.g. under `nohup`), keep it ignored: register the action but do not install the handler | off |
 ///
 /// On Windows only `restart` (meaningless there), `restore` and `keep_ignored` exist; asking
@@ -117,7 +117,9 @@ impl Options {
     }
 
     /// Asks to keep (or not) a signal that was ignored when the process started ignored.
-    /// Asking for `false` explicitly is how a later registration overrides a kept ignore.
+    /// Asking for `false` explicitly is how a later registration overrides a kept ignore;
+    /// asking for `true` on a signal that is claimed already accepts its state (never a
+    /// conflict).
     pub const fn keep_ignored(self, on: bool) -> Self {
         self.with(KEEP_IGNORED, on)
     }
@@ -158,6 +160,14 @@ impl Options {
     /// The full set of values: what is asked for, the rest from `defaults`.
     pub(crate) const fn settle(&self, defaults: u8) -> u8 {
         (self.value & self.set) | (defaults & !self.set)
+    }
+
+    /// The same request with `bit` left open.
+    pub(crate) const fn without(self, bit: u8) -> Self {
+        Options {
+            set: self.set & !bit,
+            value: self.value & !bit,
+        }
     }
 
     /// Whether an explicit request for `bit` is `false` (an override).

@@ -12,17 +12,19 @@
 //!   [`Chain`]'s and [`Grace`]'s writer methods require. Removing waits for a grace period
 //!   under the lock and frees after releasing it (dropping user closures outside the lock).
 //!
-//! Adding or removing one action costs O(log n) in that signal's own id map plus O(1) list
-//! work, independent of the number of actions on other signals.
+//! Adding or removing one action costs O(log n) in that signal's own id map (a `BTreeMap`
+//! from id to node, n = that signal's actions) plus O(1) list work, independent of the number
+//! of actions on other signals; the last removal with `restore` adds a `sigaction`.
 
 use core::cell::UnsafeCell;
 use core::ptr;
 use core::sync::atomic::AtomicBool;
+use core::sync::atomic::Ordering as StdOrdering;
 use std::collections::BTreeMap;
 use std::io::{Error, ErrorKind};
 use std::sync::{Mutex, MutexGuard};
 
-use libc::c_int;
+use libc::{c_int, c_void};
 
 use crate::chain::{self, Chain, Node};
 use crate::grace::Grace;
@@ -33,14 +35,101 @@ use crate::sys::{self, siginfo_t, RawDisposition};
 /// An action as the registry stores it.
 pub(crate) type Action = chain::Action<siginfo_t>;
 
+/// The disposition the handler chains to, as published in a [`Slot`].
+pub(crate) struct Prev {
+    disposition: RawDisposition,
+    /// The signals to block around the call (its `sa_mask`), if that adds any.
+    block: Option<sys::BlockSet>,
+    /// `SA_RESETHAND`: the kernel would have called it once, then used `SIG_DFL`.
+    one_shot: bool,
+    /// A one-shot handler was called. Set by the handler, read by the writer.
+    fired: AtomicBool,
+    /// sigmux has let go of the signal (`restore`, `ignore`, `set_default`) and this is the
+    /// disposition it put in place: a late delivery that reaches sigmux's handler all the same
+    /// is handed to it (see `handler`).
+    released: bool,
+}
+
+impl Prev {
+    /// `d` as chained to from sigmux's handler for `sig` installed with `our_flags`.
+    fn new(d: RawDisposition, sig: c_int, our_flags: c_int, released: bool) -> Box<Prev> {
+        Box::new(Prev {
+            block: d.block_set(sig, our_flags),
+            one_shot: d.one_shot(),
+            fired: AtomicBool::new(false),
+            released,
+            disposition: d,
+        })
+    }
+
+    /// The call this delivery makes, if any: a handler function, and for a one-shot handler
+    /// only the first delivery's. Copies out what the call needs, so the caller can leave the
+    /// grace period before calling.
+    ///
+    /// Async-signal-safe.
+    #[inline]
+    pub(crate) fn claim(&self) -> Option<Call> {
+        if !self.disposition.callable() {
+            return None;
+        }
+        if self.one_shot && self.fired.swap(true, StdOrdering::AcqRel) {
+            return None;
+        }
+        Some(Call {
+            disposition: self.disposition,
+            block: self.block,
+        })
+    }
+
+    /// Whether sigmux has let go of the signal. Async-signal-safe.
+    #[inline]
+    pub(crate) fn released(&self) -> bool {
+        self.released
+    }
+
+    /// Whether a one-shot handler has been called (the kernel would have reset it).
+    fn fired(&self) -> bool {
+        self.one_shot && self.fired.load(StdOrdering::Acquire)
+    }
+}
+
+/// A previous handler to call, copied out of its [`Prev`].
+#[derive(Clone, Copy)]
+pub(crate) struct Call {
+    disposition: RawDisposition,
+    block: Option<sys::BlockSet>,
+}
+
+impl Call {
+    /// Calls the handler, with its mask blocked.
+    ///
+    /// Async-signal-safe (as safe as the handler it calls).
+    ///
+    /// # Safety
+    ///
+    /// Only from inside a signal handler for `sig`, passing the arguments the kernel gave it.
+    #[inline]
+    pub(crate) unsafe fn make(&self, sig: c_int, info: *mut siginfo_t, ctx: *mut c_void) {
+        match &self.block {
+            // SAFETY: caller contract; `claim` made sure the disposition is callable.
+            None => unsafe { self.disposition.call(sig, info, ctx) },
+            Some(block) => sys::with_blocked(block, || {
+                // SAFETY: as above.
+                unsafe { self.disposition.call(sig, info, ctx) }
+            }),
+        }
+    }
+}
+
 /// What the handler needs for one signal.
 pub(crate) struct Slot {
     /// This signal's actions, in registration order.
     pub(crate) chain: Chain<siginfo_t>,
     /// The disposition that was installed before ours, to chain to; null before the first
     /// install. Replaced only under the registry lock; an old one is freed after a grace
-    /// period.
-    pub(crate) prev: AtomicPtr<RawDisposition>,
+    /// period. After sigmux let go of the signal it stays published, marked released, until
+    /// the next install replaces it.
+    pub(crate) prev: AtomicPtr<Prev>,
 }
 
 impl Slot {
@@ -89,6 +178,10 @@ struct SignalState {
     settled: Option<u8>,
     /// The disposition our install replaced, to put back on `restore`.
     replaced: Option<RawDisposition>,
+    /// The last action went with `restore`, but sigmux could not put the old disposition back
+    /// (another handler was installed over ours): retried whenever the registry next looks
+    /// at the signal with no actions.
+    restore_pending: bool,
     /// The live actions, by id, with their nodes.
     actions: BTreeMap<u64, NodePtr>,
 }
@@ -100,6 +193,7 @@ impl SignalState {
             held_ignored: false,
             settled: None,
             replaced: None,
+            restore_pending: false,
             actions: BTreeMap::new(),
         }
     }
@@ -132,6 +226,7 @@ fn lock() -> MutexGuard<'static, Registry> {
 }
 
 /// Called before `main` where the platform has a constructor list (see `sys`).
+#[cfg(unix)]
 pub(crate) fn at_process_start() {
     install_fork_hooks();
 }
@@ -220,23 +315,36 @@ pub(crate) fn index(signal: c_int) -> Result<usize, Error> {
     }
 }
 
-/// Publishes `d` as the disposition to chain to; returns the one it replaced (to be freed
+/// Publishes `p` as the disposition to chain to; returns the one it replaced (to be freed
 /// after a grace period by the caller).
-fn publish_prev(slot: &Slot, d: RawDisposition) -> *mut RawDisposition {
-    let new = Box::into_raw(Box::new(d));
-    slot.prev.swap(new, Ordering::AcqRel)
+fn publish(slot: &Slot, p: Box<Prev>) -> *mut Prev {
+    slot.prev.swap(Box::into_raw(p), Ordering::AcqRel)
+}
+
+/// Publishes `d`, to chain to from our handler for `signal` installed with `flags`.
+fn publish_prev(slot: &Slot, signal: c_int, flags: c_int, d: RawDisposition) -> *mut Prev {
+    publish(slot, Prev::new(d, signal, flags, false))
 }
 
 /// Frees a disposition taken out of a slot. Must run after a grace period.
 ///
 /// # Safety
 ///
-/// `p` is null or came from `publish_prev` and is no longer published, and a grace period
-/// has passed since it was replaced.
-unsafe fn free_prev(p: *mut RawDisposition) {
+/// `p` is null or came from `publish` and is no longer published, and a grace period has
+/// passed since it was replaced.
+unsafe fn free_prev(p: *mut Prev) {
     if !p.is_null() {
         // SAFETY: caller contract.
         drop(unsafe { Box::from_raw(p) });
+    }
+}
+
+/// Waits for a grace period and frees `p` (if not null). Under the lock.
+fn retire(p: *mut Prev) {
+    if !p.is_null() {
+        GRACE.synchronize();
+        // SAFETY: unpublished (caller), a grace period passed.
+        unsafe { free_prev(p) };
     }
 }
 
@@ -248,7 +356,7 @@ fn install(signal: c_int, slot: &Slot, flags: c_int) -> Result<RawDisposition, E
         return install_blind(signal, slot, flags);
     }
     let before = sys::query(signal)?;
-    let stale = publish_prev(slot, before);
+    let stale = publish_prev(slot, signal, flags, before);
     // SAFETY: we hold the registry lock (caller), and `before` is published.
     let replaced = unsafe { sys::install(signal, flags) };
     let (retired, actual) = match replaced {
@@ -256,7 +364,7 @@ fn install(signal: c_int, slot: &Slot, flags: c_int) -> Result<RawDisposition, E
         Ok(actual) => {
             // Someone outside sigmux changed the disposition between our two calls: chain
             // to what we actually replaced.
-            let first = publish_prev(slot, actual);
+            let first = publish_prev(slot, signal, flags, actual);
             GRACE.synchronize();
             // SAFETY: unpublished, a grace period passed.
             unsafe { free_prev(first) };
@@ -282,13 +390,13 @@ fn install(signal: c_int, slot: &Slot, flags: c_int) -> Result<RawDisposition, E
 /// one (never dereferenced, never freed).
 static INSTALLING_MARK: u8 = 0;
 
-fn installing() -> *mut RawDisposition {
-    &INSTALLING_MARK as *const u8 as *mut RawDisposition
+fn installing() -> *mut Prev {
+    &INSTALLING_MARK as *const u8 as *mut Prev
 }
 
 /// Whether `p` is the installing mark. Async-signal-safe.
 #[inline]
-pub(crate) fn is_installing(p: *mut RawDisposition) -> bool {
+pub(crate) fn is_installing(p: *mut Prev) -> bool {
     p == installing()
 }
 
@@ -302,7 +410,7 @@ fn install_blind(signal: c_int, slot: &Slot, flags: c_int) -> Result<RawDisposit
     // previous disposition to be published below.
     let result = unsafe { sys::install(signal, flags) };
     let published = match result {
-        Ok(actual) => Box::into_raw(Box::new(actual)),
+        Ok(actual) => Box::into_raw(Prev::new(actual, signal, flags, false)),
         Err(_) => stale,
     };
     let mark = slot.prev.swap(published, Ordering::AcqRel);
@@ -334,7 +442,8 @@ pub(crate) fn add(signal: c_int, action: Box<Action>) -> Result<(c_int, u64), Er
 
 /// Adds `action` to `signal`. The first action claims the signal: settles its options (what
 /// `asked` says, the rest from the defaults) and installs the handler, unless the signal is
-/// kept ignored. Later ones check `asked` against the settled options.
+/// kept ignored. Later ones check `asked` against the settled options (`keep_ignored` is never
+/// a conflict: `true` accepts what is in force, `false` overrides a kept ignore).
 pub(crate) fn add_with(
     signal: c_int,
     asked: Options,
@@ -350,9 +459,12 @@ pub(crate) fn add_with(
         .signals
         .get_mut(i)
         .ok_or_else(|| invalid(signal, "is not a valid signal number"))?;
+    retry_restore(signal, slot, state);
     match state.settled {
         Some(settled) => {
-            asked.check_against(signal, settled & !options::KEEP_IGNORED)?;
+            asked
+                .without(options::KEEP_IGNORED)
+                .check_against(signal, settled)?;
             if state.held_ignored && asked.refuses(options::KEEP_IGNORED) {
                 // An explicit override of a kept ignore: install now.
                 state.replaced = Some(install(signal, slot, flags_of(settled)?)?);
@@ -385,14 +497,21 @@ pub(crate) fn add_with(
 
 /// Called with the lock held when `state`'s last action is about to be unlinked: lets go of
 /// the signal, restoring the replaced disposition if the options say so and our handler is
-/// still the installed one. Returns a published `prev` to free after the grace period.
+/// still the installed one. Returns a `Prev` it unpublished, to free after a grace period.
 ///
-/// Restoring happens *before* the last action is unlinked: until the `sigaction` that puts
-/// the old disposition back, deliveries run our handler, which still runs the action; after
-/// it, they get the restored disposition. No delivery falls in between.
-fn release(signal: c_int, slot: &Slot, state: &mut SignalState) -> *mut RawDisposition {
+/// Restoring happens *before* the last action is unlinked, and so does publishing the
+/// restored disposition marked released: until the `sigaction` that puts the old disposition
+/// back, deliveries run our handler, which still runs the action; after it, they get the
+/// restored disposition; and a delivery whose frame was built before but runs after the
+/// unlink finds the released mark and is handed on (see `handler`). No delivery falls in
+/// between.
+///
+/// If another handler is installed over ours, the restore is left pending and retried by
+/// [`retry_restore`].
+fn release(signal: c_int, slot: &Slot, state: &mut SignalState) -> *mut Prev {
     let settled = state.settled.take().unwrap_or(0);
     state.held_ignored = false;
+    state.restore_pending = false;
     if !state.installed || settled & options::RESTORE == 0 {
         // Keep the handler (compatible behaviour); the next registration settles the options
         // anew but cannot change the installed flags, so keep them as they are.
@@ -405,30 +524,49 @@ fn release(signal: c_int, slot: &Slot, state: &mut SignalState) -> *mut RawDispo
         state.settled = Some(settled);
         return ptr::null_mut();
     };
+    state.settled = Some(settled);
+    let Ok(flags) = flags_of(settled) else {
+        return ptr::null_mut();
+    };
     if !sys::still_ours(signal) {
-        // Another library installed over us (and presumably chains to us): leave it alone
-        // and keep chaining.
-        state.settled = Some(settled);
+        // Another library installed over us (and presumably chains to us): leave it alone,
+        // keep chaining, and try again when our handler is back.
+        state.restore_pending = true;
         return ptr::null_mut();
     }
+    // A one-shot handler the kernel would have reset to `SIG_DFL` at its first delivery.
+    // SAFETY: a published `Prev` is freed only by the writer (us, holding the lock).
+    let fired = unsafe { slot.prev.load(Ordering::Acquire).as_ref() }.is_some_and(Prev::fired);
+    let target = if fired {
+        RawDisposition::default_action()
+    } else {
+        replaced
+    };
+    let released = Prev::new(target, signal, flags, true);
     // SAFETY: we hold the lock and our handler is the installed one.
-    match unsafe { sys::set(signal, &replaced) } {
+    match unsafe { sys::set(signal, &target) } {
         Ok(previous) if previous.is_ours() => {
+            state.settled = None;
             state.installed = false;
             state.replaced = None;
-            slot.prev.swap(ptr::null_mut(), Ordering::AcqRel)
+            publish(slot, released)
         }
         Ok(intruder) => {
             // Someone installed between our query and our set: put theirs back.
             // SAFETY: as above; restoring what we just displaced.
             let _ = unsafe { sys::set(signal, &intruder) };
-            state.settled = Some(settled);
+            state.restore_pending = true;
             ptr::null_mut()
         }
-        Err(_) => {
-            state.settled = Some(settled);
-            ptr::null_mut()
-        }
+        Err(_) => ptr::null_mut(),
+    }
+}
+
+/// Retries a pending restore of a signal with no actions (see [`release`]); frees what it
+/// unpublished after a grace period. Under the lock.
+fn retry_restore(signal: c_int, slot: &Slot, state: &mut SignalState) {
+    if state.restore_pending && state.actions.is_empty() {
+        retire(release(signal, slot, state));
     }
 }
 
@@ -479,8 +617,8 @@ pub(crate) fn remove_all(signal: c_int) -> bool {
         if state.actions.is_empty() {
             return false;
         }
-        let prev = release(signal, slot, state);
         let nodes = core::mem::take(&mut state.actions);
+        let prev = release(signal, slot, state);
         for node in nodes.values() {
             // SAFETY: we hold the lock; each node is linked on this chain.
             unsafe { slot.chain.unlink(node.0) };
@@ -513,42 +651,70 @@ pub(crate) fn defaults() -> Options {
     Options::all(lock().defaults)
 }
 
-/// What sigmux knows of `signal`: `Some((actions, options))` while it owns the signal.
-pub(crate) fn ownership(signal: c_int) -> Result<Option<(usize, Options)>, Error> {
+/// Runs `f` with what sigmux knows of `signal` (`Some((actions, options))` while it owns the
+/// signal), under the registry lock, after retrying a pending restore: what `f` reads of the
+/// OS's disposition is consistent with that knowledge (no registration changes either in
+/// between).
+pub(crate) fn inspect<R>(
+    signal: c_int,
+    f: impl FnOnce(Option<(usize, Options)>) -> Result<R, Error>,
+) -> Result<R, Error> {
     let i = index(signal)?;
-    let reg = lock();
-    Ok(reg.signals.get(i).and_then(|s| {
-        if s.owned() {
-            Some((s.actions.len(), Options::all(s.settled.unwrap_or(0))))
-        } else {
-            None
-        }
-    }))
+    let slot = slot(signal).ok_or_else(|| invalid(signal, "is not a valid signal number"))?;
+    let mut reg = lock();
+    let state = reg
+        .signals
+        .get_mut(i)
+        .ok_or_else(|| invalid(signal, "is not a valid signal number"))?;
+    retry_restore(signal, slot, state);
+    let owned = if state.owned() {
+        Some((
+            state.actions.len(),
+            Options::all(state.settled.unwrap_or(0)),
+        ))
+    } else {
+        None
+    };
+    f(owned)
 }
 
-/// Sets a disposition that is not ours (`SIG_IGN` or `SIG_DFL`) for a signal sigmux does not
-/// own, under the lock so no registration races it.
+/// Sets a disposition that is not ours (`SIG_IGN` or `SIG_DFL`) for a signal with no actions
+/// registered, under the lock so no registration races it. If sigmux's handler is still
+/// installed (kept after the last action, or a restore pending), sigmux lets go of the signal:
+/// `d` replaces whatever is installed, and is published as released so a late delivery to
+/// sigmux's handler is handed to it.
 pub(crate) fn set_foreign(signal: c_int, d: RawDisposition) -> Result<(), Error> {
     let i = index(signal)?;
-    let reg = lock();
-    if let Some(state) = reg.signals.get(i) {
-        if state.owned() {
-            return Err(Error::new(
-                ErrorKind::Other,
-                format!(
-                    "signal {} is owned by sigmux ({} actions registered, handler {}); \
-                     unregister them with the restore option first",
-                    signal,
-                    state.actions.len(),
-                    if state.installed {
-                        "installed"
-                    } else {
-                        "not installed"
-                    },
-                ),
-            ));
-        }
+    let slot = slot(signal).ok_or_else(|| invalid(signal, "is not a valid signal number"))?;
+    let mut reg = lock();
+    let state = reg
+        .signals
+        .get_mut(i)
+        .ok_or_else(|| invalid(signal, "is not a valid signal number"))?;
+    retry_restore(signal, slot, state);
+    if !state.actions.is_empty() {
+        return Err(Error::new(
+            ErrorKind::Other,
+            format!(
+                "signal {} has {} actions registered with sigmux; unregister them first",
+                signal,
+                state.actions.len(),
+            ),
+        ));
     }
-    // SAFETY: sigmux does not own the signal (checked under the lock we hold).
-    unsafe { sys::set(signal, &d) }.map(|_| ())
+    if !state.owned() {
+        // SAFETY: sigmux does not own the signal (checked under the lock we hold).
+        return unsafe { sys::set(signal, &d) }.map(|_| ());
+    }
+    let flags = flags_of(state.settled.unwrap_or(0)).unwrap_or(0);
+    let released = Prev::new(d, signal, flags, true);
+    // SAFETY: no actions need our handler; we hold the lock.
+    unsafe { sys::set(signal, &d) }?;
+    state.installed = false;
+    state.held_ignored = false;
+    state.settled = None;
+    state.replaced = None;
+    state.restore_pending = false;
+    retire(publish(slot, released));
+    Ok(())
 }

@@ -326,9 +326,19 @@ fn conflicting_options_are_an_error() {
 #[test]
 fn default_options_apply_to_the_compatible_functions() {
     in_child(10, || {
+        // SAFETY: empty action.
+        unsafe { register(libc::SIGUSR2, || ()) }.unwrap();
         sigmux_registry::set_default_options(Options::new().onstack(true).restart(false)).unwrap();
         // SAFETY: empty action.
         unsafe { register(libc::SIGUSR1, || ()) }.unwrap();
+        // A signal installed already is not changed.
+        match disposition(libc::SIGUSR2).unwrap() {
+            Disposition::Sigmux { options, .. } => {
+                assert_eq!(options.get_onstack(), Some(false));
+                assert_eq!(options.get_restart(), Some(true));
+            }
+            other => panic!("{:?}", other),
+        }
         match disposition(libc::SIGUSR1).unwrap() {
             Disposition::Sigmux { options, actions } => {
                 assert_eq!(actions, 1);

@@ -7,6 +7,8 @@
 //! register and unregister actions on the same signals (so the handler walks lists that are
 //! being changed and nodes are being freed).
 #![cfg(unix)]
+// The late-delivery scenario relies on the Linux kernel's frame order and runs only there.
+#![cfg_attr(not(target_os = "linux"), allow(dead_code))]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -94,6 +96,10 @@ fn handler_path_does_not_allocate() {
     // The control below forks: keep it from forking while this test holds sigmux's locks.
     let _serial = sigmux_testkit::lock();
     let hits = Arc::new(AtomicUsize::new(0));
+    // Previous handlers, so the chained call (leaving and re-entering the grace period, the
+    // one-shot claim, blocking the handler's mask) runs under the guard too.
+    install_prev(SIGNALS[1], libc::SA_RESETHAND, &[]);
+    install_prev(SIGNALS[2], 0, &[SIGNALS[0]]);
     // Permanent actions: closures owning an Arc (whose count the handler must not touch) and
     // reading siginfo.
     for (i, &sig) in SIGNALS.iter().enumerate() {
@@ -154,6 +160,29 @@ fn handler_path_does_not_allocate() {
     assert!(churned > 0);
     // Every raise reached the three permanent actions of its signal.
     assert_eq!(hits.load(Ordering::Relaxed), 2 * 3000 * 3);
+    // The one-shot ran once, the masked one at every delivery of its signal.
+    assert_eq!(PREV_HITS.load(Ordering::Relaxed), 1 + 2 * 1000);
+}
+
+static PREV_HITS: AtomicUsize = AtomicUsize::new(0);
+
+extern "C" fn counting_prev(_sig: c_int) {
+    PREV_HITS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Installs `counting_prev` for `sig` with `flags` and `mask`, before sigmux's handler.
+fn install_prev(sig: c_int, flags: c_int, mask: &[c_int]) {
+    // SAFETY: all-zero is a valid sigaction, filled in below; valid pointers throughout.
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = counting_prev as *const () as usize;
+        sa.sa_flags = flags;
+        libc::sigemptyset(&mut sa.sa_mask);
+        for &m in mask {
+            libc::sigaddset(&mut sa.sa_mask, m);
+        }
+        assert_eq!(libc::sigaction(sig, &sa, std::ptr::null_mut()), 0);
+    }
 }
 
 /// Negative control: the guard does fire when an action allocates.
@@ -173,4 +202,63 @@ fn guard_catches_an_allocating_action() {
         0
     });
     assert_eq!(outcome, sigmux_testkit::Outcome::Signaled(libc::SIGABRT));
+}
+
+static A_RUNNING: AtomicBool = AtomicBool::new(false);
+static RELEASED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn hold_until_released(_sig: c_int) {
+    A_RUNNING.store(true, Ordering::SeqCst);
+    while !RELEASED.load(Ordering::SeqCst) {
+        std::hint::spin_loop();
+    }
+}
+
+fn thread_mask(how: c_int, sigs: &[c_int]) {
+    // SAFETY: a valid set built here, null old set.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for &s in sigs {
+            libc::sigaddset(&mut set, s);
+        }
+        assert_eq!(libc::pthread_sigmask(how, &set, std::ptr::null_mut()), 0);
+    }
+}
+
+/// The path that hands a late delivery on after sigmux let go of the signal (`forward`)
+/// runs under the guard too: a frame of sigmux's handler for SIGUSR1 waits under SIGUSR2's
+/// handler (kernel frame order: lower number first) while the main thread lets go of SIGUSR1
+/// (`set_default` with no actions); the late frame then hands the delivery to `SIG_DFL`,
+/// which kills the child with SIGUSR1 (an allocation would abort it with SIGABRT instead).
+#[cfg(target_os = "linux")] // the kernel's frame order
+#[test]
+fn forwarding_a_late_delivery_does_not_allocate() {
+    let (b, a) = (libc::SIGUSR1, libc::SIGUSR2);
+    let outcome = sigmux_testkit::in_child(10, move || {
+        // SAFETY: a plain one-argument handler.
+        unsafe { libc::signal(a, hold_until_released as *const () as libc::sighandler_t) };
+        thread_mask(libc::SIG_BLOCK, &[a, b]);
+        // SAFETY: an empty action.
+        let id = unsafe { sigmux_registry::register(b, || ()) }.unwrap();
+        wrap_handler(0);
+        let t = thread::spawn(move || {
+            // SAFETY: signalling this very thread while both signals are blocked.
+            unsafe {
+                libc::pthread_kill(libc::pthread_self(), b);
+                libc::pthread_kill(libc::pthread_self(), a);
+            }
+            thread_mask(libc::SIG_UNBLOCK, &[a, b]);
+        });
+        assert!(sigmux_testkit::wait_until(
+            std::time::Duration::from_secs(5),
+            || A_RUNNING.load(Ordering::SeqCst)
+        ));
+        assert!(sigmux_registry::unregister(id));
+        sigmux_registry::set_default(b).unwrap();
+        RELEASED.store(true, Ordering::SeqCst);
+        t.join().unwrap();
+        0
+    });
+    assert_eq!(outcome, sigmux_testkit::Outcome::Signaled(libc::SIGUSR1));
 }

@@ -120,6 +120,12 @@ fn installs_with_siginfo_and_restart() {
             sa.sa_flags & (libc::SA_SIGINFO | libc::SA_RESTART),
             libc::SA_SIGINFO | libc::SA_RESTART
         );
+        // Empty mask: nothing but the signal itself is blocked while the handler runs.
+        for s in 1..=64 {
+            // SAFETY: `sa_mask` is a valid sigset_t read from the OS.
+            let member = unsafe { libc::sigismember(&sa.sa_mask, s) };
+            assert_ne!(member, 1, "signal {}", s);
+        }
         0
     })
     .assert_success();

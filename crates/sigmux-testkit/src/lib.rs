@@ -124,3 +124,30 @@ pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
         std::thread::sleep(Duration::from_millis(1));
     }
 }
+
+/// A previous handler written in C that leaves the delivery with `siglongjmp`, as C programs
+/// commonly do to recover from a signal (compiled from `src/jump.c`).
+pub mod jump {
+    use libc::c_int;
+
+    extern "C" {
+        fn sigmux_testkit_jumping_handler(sig: c_int);
+        fn sigmux_testkit_raise_and_jump(sig: c_int) -> c_int;
+    }
+
+    /// The address of the jumping handler, a one-argument (`sa_handler`) function, to install
+    /// with `signal` or `sigaction`. It jumps only out of a delivery raised by
+    /// [`raise_and_jump`]; otherwise it returns.
+    pub fn handler_address() -> libc::sighandler_t {
+        sigmux_testkit_jumping_handler as *const () as libc::sighandler_t
+    }
+
+    /// Raises `sig` (to the calling thread) from C, after a `sigsetjmp` that saves the signal
+    /// mask. Returns `true` if the handler jumped back out of the delivery, `false` if `raise`
+    /// returned normally.
+    pub fn raise_and_jump(sig: c_int) -> bool {
+        // SAFETY: the C function only calls sigsetjmp and raise; the jump lands in its own
+        // frame, which is still live.
+        unsafe { sigmux_testkit_raise_and_jump(sig) != 0 }
+    }
+}

@@ -7,7 +7,9 @@
 //! * `SLOTS`: the size of the per-signal tables (all valid signal numbers are below it);
 //! * `FORBIDDEN`: the signals the checked registration functions refuse;
 //! * `RawDisposition`: a signal's disposition as read from the OS, able to tell whether it is a
-//!   real handler and to call it (`chain`);
+//!   real handler to chain to (`callable`), to call it (`call`), whether it is one-shot
+//!   (`one_shot`) and which signals to block around the call (`block_set`, `BlockSet`,
+//!   `with_blocked`);
 //! * `query`, `install`, `set`: read and set dispositions (`sigaction` / the CRT's `signal`);
 //!   `QUERY_IS_ATOMIC` says whether reading leaves the disposition untouched (not on
 //!   Windows), `still_ours` whether sigmux's handler is (as far as can be told) installed;
@@ -15,7 +17,9 @@
 //! * `ignored_at_start`: the disposition at process start;
 //! * `max_signal`, `refused`: the platform's own idea of a valid signal number;
 //! * `empty_siginfo`: a zeroed `siginfo_t` for the rare handler call that gets none;
-//! * `ErrnoGuard`: saves `errno` and puts it back when dropped.
+//! * `forward`: hands a delivery that reached sigmux after it let go of the signal to the
+//!   disposition installed now;
+//! * `SavedErrno`: saves `errno` and puts it back (explicitly: no `Drop`, see `handler`).
 
 #[cfg(unix)]
 mod unix;

@@ -90,22 +90,60 @@ impl RawDisposition {
         self.handler() == entry as *const () as usize
     }
 
+    /// Whether this names a handler function to chain to: not `SIG_DFL`, `SIG_IGN` or
+    /// sigmux's own handler.
+    pub(crate) fn callable(&self) -> bool {
+        let h = self.handler();
+        h != libc::SIG_DFL && h != libc::SIG_IGN && !self.is_ours()
+    }
+
+    /// Whether the kernel would reset it to `SIG_DFL` at its first delivery
+    /// (`SA_RESETHAND`).
+    pub(crate) fn one_shot(&self) -> bool {
+        self.flags() & libc::SA_RESETHAND != 0
+    }
+
+    /// The signals to block around a chained call of this handler for `sig`, if any: what
+    /// the kernel would block for it (its `sa_mask`, and `sig` itself unless it has
+    /// `SA_NODEFER`) beyond what is blocked already inside sigmux's handler installed with
+    /// `our_flags` (`sig` itself unless `SA_NODEFER`). `None` when there is nothing to add, so
+    /// the common chained call needs no system call. Writer side.
+    pub(crate) fn block_set(&self, sig: c_int, our_flags: c_int) -> Option<BlockSet> {
+        if !self.callable() {
+            return None;
+        }
+        let mut set = self.0.sa_mask;
+        // SAFETY: `set` is an initialised sigset_t (copied from the kernel's answer or
+        // built by `plain`), `sig` a signal number.
+        unsafe {
+            if self.flags() & libc::SA_NODEFER == 0 && our_flags & libc::SA_NODEFER != 0 {
+                libc::sigaddset(&mut set, sig);
+            } else {
+                libc::sigdelset(&mut set, sig);
+            }
+        }
+        // SAFETY: as above; `sigismember` only reads.
+        let any = (1..SLOTS as c_int).any(|s| unsafe { libc::sigismember(&set, s) } == 1);
+        if any {
+            Some(BlockSet(set))
+        } else {
+            None
+        }
+    }
+
     /// Calls the handler this disposition names, in its own one- or three-argument form.
-    /// `SIG_DFL`, `SIG_IGN` and our own handler are not called.
     ///
     /// Async-signal-safe (as safe as the handler it calls).
     ///
     /// # Safety
     ///
-    /// Only from inside a signal handler for `sig`, passing the arguments the kernel gave it.
-    pub(crate) unsafe fn chain(&self, sig: c_int, info: *mut siginfo_t, ctx: *mut c_void) {
+    /// Only from inside a signal handler for `sig`, passing the arguments the kernel gave it,
+    /// and only if [`callable`](Self::callable).
+    pub(crate) unsafe fn call(&self, sig: c_int, info: *mut siginfo_t, ctx: *mut c_void) {
         let h = self.handler();
-        if h == libc::SIG_DFL || h == libc::SIG_IGN || self.is_ours() {
-            return;
-        }
         if self.flags() & libc::SA_SIGINFO == 0 {
             // SAFETY: without SA_SIGINFO the OS calls `sa_handler` with the one-argument
-            // signature, so that is what the address points to.
+            // signature, so that is what the address points to (caller: a real function).
             let f = unsafe { mem::transmute::<usize, extern "C" fn(c_int)>(h) };
             f(sig);
         } else {
@@ -116,6 +154,63 @@ impl RawDisposition {
             f(sig, info, ctx);
         }
     }
+}
+
+/// Signals to block around a chained call (see [`RawDisposition::block_set`]).
+#[derive(Clone, Copy)]
+pub(crate) struct BlockSet(libc::sigset_t);
+
+/// Runs `f` with `set` added to the calling thread's signal mask, then puts the mask back.
+/// A signal of `set` that arrives meanwhile stays pending until then, as the kernel would
+/// have kept it for the handler `f` calls.
+///
+/// Async-signal-safe (`pthread_sigmask` is on POSIX's list).
+#[inline]
+pub(crate) fn with_blocked(set: &BlockSet, f: impl FnOnce()) {
+    // SAFETY: all-zero is a valid sigset_t to receive the old mask.
+    let mut old: libc::sigset_t = unsafe { mem::zeroed() };
+    // SAFETY: valid pointers; only the calling thread's mask changes.
+    let blocked = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set.0, &mut old) } == 0;
+    f();
+    if blocked {
+        // SAFETY: putting back the mask read above.
+        unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &old, ptr::null_mut()) };
+    }
+}
+
+/// Hands a delivery that reached sigmux's handler after sigmux let go of `sig` to whatever
+/// disposition is installed now: dropped if that ignores it or is sigmux's own handler again,
+/// otherwise sent again to the calling thread, which gets it when the handler returns (or at
+/// once under `SA_NODEFER`), so the kernel applies the disposition with all its flags. On
+/// Linux the original `siginfo` goes with it (`rt_tgsigqueueinfo`); elsewhere `raise` sends a
+/// fresh one.
+///
+/// Async-signal-safe (`sigaction`, `getpid`, `gettid`, `rt_tgsigqueueinfo`, `raise`).
+pub(crate) fn forward(sig: c_int, info: *mut siginfo_t) {
+    let Ok(now) = query(sig) else {
+        return;
+    };
+    if now.is_ignore() || now.is_ours() {
+        return;
+    }
+    #[cfg(target_os = "linux")]
+    {
+        if !info.is_null() {
+            // SAFETY: plain system calls on this thread; `info` is the kernel's siginfo for
+            // this delivery, valid while the handler runs.
+            let sent = unsafe {
+                let pid = libc::getpid();
+                let tid = libc::syscall(libc::SYS_gettid) as libc::pid_t;
+                libc::syscall(libc::SYS_rt_tgsigqueueinfo, pid, tid, sig, info)
+            };
+            if sent == 0 {
+                return;
+            }
+        }
+    }
+    let _ = info;
+    // SAFETY: raise is async-signal-safe and sends to the calling thread.
+    unsafe { libc::raise(sig) };
 }
 
 /// `sigaction` reads a disposition without changing it.
@@ -323,19 +418,19 @@ use libc::___errno as errno_location;
 #[cfg(target_os = "haiku")]
 use libc::_errnop as errno_location;
 
-/// Saves `errno` when created and restores it when dropped. Async-signal-safe.
-pub(crate) struct ErrnoGuard(c_int);
+/// `errno` as saved on entry to the handler, to put back on the way out. Deliberately not a
+/// `Drop` guard: the handler's frame must have no destructor while it calls a previous handler
+/// that may leave with `siglongjmp`. Async-signal-safe.
+pub(crate) struct SavedErrno(c_int);
 
-impl ErrnoGuard {
-    pub(crate) fn new() -> Self {
+impl SavedErrno {
+    pub(crate) fn save() -> Self {
         // SAFETY: the errno location is valid for the calling thread for its whole life.
-        ErrnoGuard(unsafe { *errno_location() })
+        SavedErrno(unsafe { *errno_location() })
     }
-}
 
-impl Drop for ErrnoGuard {
-    fn drop(&mut self) {
-        // SAFETY: as in `new`.
+    pub(crate) fn restore(self) {
+        // SAFETY: as in `save`.
         unsafe { *errno_location() = self.0 };
     }
 }

@@ -74,20 +74,50 @@ impl RawDisposition {
         self.0 == entry as *const () as usize
     }
 
-    /// Calls the handler this disposition names. `SIG_DFL`, `SIG_IGN` and ours are skipped.
+    /// Whether this names a handler function to chain to.
+    pub(crate) fn callable(&self) -> bool {
+        self.0 != SIG_DFL && self.0 != SIG_IGN && self.0 != SIG_ERR && !self.is_ours()
+    }
+
+    /// The CRT has no `SA_RESETHAND` to emulate: it resets every handler itself, and handlers
+    /// written for it re-install themselves.
+    pub(crate) fn one_shot(&self) -> bool {
+        false
+    }
+
+    /// The CRT has no signal masks: nothing to block.
+    pub(crate) fn block_set(&self, _sig: c_int, _our_flags: c_int) -> Option<BlockSet> {
+        None
+    }
+
+    /// Calls the handler this disposition names.
     ///
     /// # Safety
     ///
-    /// Only from inside a signal handler for `sig`.
-    pub(crate) unsafe fn chain(&self, sig: c_int, _info: *mut siginfo_t, _ctx: *mut c_void) {
-        if self.0 == SIG_DFL || self.0 == SIG_IGN || self.0 == SIG_ERR || self.is_ours() {
-            return;
-        }
-        // SAFETY: the CRT only stores one-argument handlers.
+    /// Only from inside a signal handler for `sig`, and only if
+    /// [`callable`](Self::callable).
+    pub(crate) unsafe fn call(&self, sig: c_int, _info: *mut siginfo_t, _ctx: *mut c_void) {
+        // SAFETY: the CRT only stores one-argument handlers; the caller checked it is one.
         let f = unsafe { core::mem::transmute::<usize, extern "C" fn(c_int)>(self.0) };
         f(sig);
     }
 }
+
+/// Signals to block around a chained call: never any on Windows.
+#[derive(Clone, Copy)]
+pub(crate) struct BlockSet;
+
+/// Runs `f` (the CRT has no signal masks to change).
+#[inline]
+pub(crate) fn with_blocked(_set: &BlockSet, f: impl FnOnce()) {
+    f();
+}
+
+/// A delivery that reached sigmux's handler after sigmux let go of the signal: the CRT
+/// cannot re-send it without running into sigmux's handler again (which re-installs itself
+/// first thing), so it is dropped; a restored handler function was already called by the
+/// chaining.
+pub(crate) fn forward(_sig: c_int, _info: *mut siginfo_t) {}
 
 fn crt_signal(sig: c_int, handler: sighandler_t) -> io::Result<sighandler_t> {
     if !VALID.contains(&sig) {
@@ -182,19 +212,18 @@ extern "C" {
     fn _errno() -> *mut c_int;
 }
 
-/// Saves `errno` when created and restores it when dropped.
-pub(crate) struct ErrnoGuard(c_int);
+/// `errno` as saved on entry to the handler, to put back on the way out (no `Drop`: see
+/// the Unix version).
+pub(crate) struct SavedErrno(c_int);
 
-impl ErrnoGuard {
-    pub(crate) fn new() -> Self {
+impl SavedErrno {
+    pub(crate) fn save() -> Self {
         // SAFETY: the CRT's per-thread errno location is always valid.
-        ErrnoGuard(unsafe { *_errno() })
+        SavedErrno(unsafe { *_errno() })
     }
-}
 
-impl Drop for ErrnoGuard {
-    fn drop(&mut self) {
-        // SAFETY: as in `new`.
+    pub(crate) fn restore(self) {
+        // SAFETY: as in `save`.
         unsafe { *_errno() = self.0 };
     }
 }
