@@ -38,6 +38,12 @@
 //! handler never touches it. The *enabled* mask (`SeqCst`) says which signals are currently
 //! registered; [`Pending`](super::Pending) skips signals that are no longer enabled, which is
 //! what makes [`Handle::remove_signal`](super::Handle::remove_signal) take effect at once.
+//!
+//! The mutex is held while the registry is called (so two concurrent changes of one signal
+//! cannot interleave), which makes it a fork hazard: a child forked while another thread
+//! held it would find it locked for ever. So the [fork hooks](super::fork) take every live
+//! delivery's mutex around each `fork`, before the registry's own hook takes the registry's
+//! lock (the order in which this mutex and that lock are always taken).
 
 use std::fmt;
 use std::io::{Error, ErrorKind};
@@ -47,6 +53,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use libc::{c_int, siginfo_t};
 
 use super::exfiltrator::Exfiltrator;
+use super::fork;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 use super::park::Parker;
 use crate::low_level::pipe::WakeFd;
@@ -110,7 +117,7 @@ impl AtomicSet {
 }
 
 /// Registration bookkeeping, only touched by ordinary code under the mutex.
-struct Registrations {
+pub(crate) struct Registrations {
     ids: [Option<SigId>; MAX_SIGNUM],
     initialized: [bool; MAX_SIGNUM],
     /// The reader is gone: no new registrations (their handlers would write to a pipe
@@ -127,7 +134,9 @@ pub(crate) struct Shared<E: Exfiltrator> {
     enabled: AtomicSet,
     wake: Wake,
     closed: AtomicBool,
-    registrations: Mutex<Registrations>,
+    /// Also held by the fork-hook list, so every fork happens with it unlocked (see
+    /// [`fork`](super::fork)).
+    registrations: Arc<Mutex<Registrations>>,
 }
 
 impl<E: Exfiltrator> Shared<E> {
@@ -139,7 +148,7 @@ impl<E: Exfiltrator> Shared<E> {
             enabled: AtomicSet::new(),
             wake,
             closed: AtomicBool::new(false),
-            registrations: Mutex::new(Registrations {
+            registrations: fork::track_lock(Registrations {
                 ids: [None; MAX_SIGNUM],
                 initialized: [false; MAX_SIGNUM],
                 dropped: false,
