@@ -310,7 +310,7 @@ impl<R: fmt::Debug, E: Exfiltrator> fmt::Debug for SignalDelivery<R, E> {
 /// [`pending`](SignalDelivery::pending) and [`wait`](super::SignalsInfo::wait).
 ///
 /// It reads lazily: signals arriving while you iterate may still be included. It never
-/// blocks.
+/// blocks. Dropped part-way, it leaves what it has not yielded for the next batch.
 pub struct Pending<E: Exfiltrator> {
     shared: Arc<Shared<E>>,
     /// Where to look for the next pending signal.

@@ -209,6 +209,8 @@ impl<E: Exfiltrator> SignalsInfo<E> {
     ///
     /// The batch may be empty. Signals come in increasing order of their number; with
     /// [`SignalOnly`] each is reported at most once per batch however often it arrived.
+    /// Deliveries an earlier batch did not yield (it was dropped part-way) are reported
+    /// again, as in signal-hook.
     pub fn pending(&mut self) -> Pending<E> {
         match &mut self.0 {
             #[cfg(any(target_os = "linux", target_os = "android"))]
@@ -225,7 +227,9 @@ impl<E: Exfiltrator> SignalsInfo<E> {
     ///
     /// The batch can still be empty (a wake-up whose signals an earlier batch already
     /// reported), so call it in a loop. Returns at once if the iterator is
-    /// [closed](Handle::close), and a blocked call returns when it gets closed.
+    /// [closed](Handle::close), and a blocked call returns when it gets closed. Also returns
+    /// at once while deliveries an earlier batch did not yield are queued (signal-hook would
+    /// block until the next signal).
     ///
     /// # Panics
     ///
