@@ -49,7 +49,7 @@ fn one_round() {
                     match channel.recv() {
                         Some((sender, seq)) => {
                             received += 1;
-                            if last[sender].map_or(false, |prev| seq <= prev) {
+                            if last[sender].is_some_and(|prev| seq <= prev) {
                                 disorders += 1;
                             }
                             last[sender] = Some(seq);

@@ -90,13 +90,11 @@ fn a_socket_without_peer_raises_no_sigpipe() {
 #[test]
 fn a_rust_program_starts_with_sigpipe_ignored() {
     in_child(10, || {
-        // SAFETY: an all-zero `sigaction` is a valid out-value; a null `act` only reads.
+        // SAFETY: an all-zero `sigaction` is a valid value of this plain C struct.
         let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
-        // SAFETY: as above.
-        assert_eq!(
-            unsafe { libc::sigaction(SIGPIPE, std::ptr::null(), &mut old) },
-            0
-        );
+        // SAFETY: a null `act` only reads the disposition into `old`, a valid out-pointer.
+        let r = unsafe { libc::sigaction(SIGPIPE, std::ptr::null(), &mut old) };
+        assert_eq!(r, 0);
         assert_eq!(old.sa_sigaction, libc::SIG_IGN);
         0
     })
