@@ -28,8 +28,9 @@
 //! batch reports it and a blocking wait returns at once (signal-hook 0.4.6 also reports it in
 //! the next batch).
 //!
-//! The mask means a batch costs one atomic load per 64 signals plus one per signal that
-//! actually arrived, instead of looking at all 128 slots.
+//! The mask means a batch costs one atomic load per 64 signals plus one read-modify-write
+//! per signal that actually arrived (two per delivery for the `siginfo_t` exfiltrators),
+//! instead of looking at all 128 slots.
 //!
 //! # Registration
 //!
