@@ -18,7 +18,9 @@
 //! locked by a thread it does not have, and hang on its first `add_signal`, `remove_signal`
 //! or drop. So every such mutex is listed here too, and the `prepare` hook takes all of them
 //! (after the list lock); the `parent` and `child` hooks release them. The child's copies are
-//! then unlocked, and no change of registrations is half-done in it.
+//! then unlocked, and no change of registrations is half-done in it. The price: a `fork`
+//! waits for the `add_signal`/`remove_signal`/drop under way in other threads (each one
+//! registry call).
 //!
 //! Lock order: the list lock, then the registration mutexes, then the registry's lock (a
 //! delivery calls the registry while holding its mutex). `pthread_atfork` runs `prepare`
