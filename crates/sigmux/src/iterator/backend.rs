@@ -229,7 +229,6 @@ impl<E: Exfiltrator> Core<E> {
         Pending::new(Arc::clone(&self.shared))
     }
 
-    #[cfg(any(target_os = "linux", target_os = "android"))]
     pub(super) fn shared(&self) -> &Shared<E> {
         &self.shared
     }
@@ -444,11 +443,9 @@ impl<R: fmt::Debug, E: Exfiltrator> fmt::Debug for SignalDelivery<R, E> {
 /// [`pending`](SignalDelivery::pending) and [`wait`](super::SignalsInfo::wait).
 ///
 /// It reads lazily: signals arriving while you iterate may still be included. It never
-/// blocks.
+/// blocks. Dropped part-way, it leaves what it has not yielded for the next batch.
 pub struct Pending<E: Exfiltrator> {
     shared: Arc<Shared<E>>,
-    /// The signal whose slot is being read.
-    current: Option<usize>,
     /// Where to look for the next pending signal.
     next_from: usize,
 }
@@ -457,7 +454,6 @@ impl<E: Exfiltrator> Pending<E> {
     fn new(shared: Arc<Shared<E>>) -> Self {
         Pending {
             shared,
-            current: None,
             next_from: 0,
         }
     }
@@ -465,7 +461,6 @@ impl<E: Exfiltrator> Pending<E> {
     /// Starts over as a fresh batch of the same delivery, without touching the reference
     /// count (the blocking iterator's wake-up path reuses one batch).
     pub(super) fn restart(&mut self) {
-        self.current = None;
         self.next_from = 0;
     }
 }
@@ -474,27 +469,7 @@ impl<E: Exfiltrator> Iterator for Pending<E> {
     type Item = E::Output;
 
     fn next(&mut self) -> Option<E::Output> {
-        let shared = &*self.shared;
-        loop {
-            if let Some(index) = self.current {
-                if let Some(slot) = shared.slot(index) {
-                    if let Some(output) = shared.exfiltrator.load(slot, index as c_int) {
-                        if shared.exfiltrator.one_per_batch() {
-                            self.current = None;
-                            self.next_from = index + 1;
-                        }
-                        if shared.is_enabled(index) {
-                            return Some(output);
-                        }
-                        // Removed meanwhile: drop what it left.
-                        continue;
-                    }
-                }
-                self.current = None;
-                self.next_from = index + 1;
-            }
-            self.current = Some(shared.take_pending_from(self.next_from)?);
-        }
+        self.shared.next_delivery(&mut self.next_from)
     }
 }
 

@@ -1,4 +1,6 @@
-//! Fork isolation of the deliveries' self-pipes.
+//! Fork safety of the deliveries: their self-pipes and their registration locks.
+//!
+//! # Pipes
 //!
 //! A forked child inherits every descriptor, so without care a signal handled in the child
 //! writes into the pipe the parent's iterator waits on (and the child's inherited iterator
@@ -10,6 +12,27 @@
 //! own pipe. A reactor's registration does not: epoll watches the open pipe, not the number
 //! (see [`SignalDelivery::is_inherited`](super::backend::SignalDelivery::is_inherited)).
 //!
+//! # Registration locks
+//!
+//! Every delivery (the blocking iterator's too) has a mutex over its registrations, held
+//! while it calls the registry. A child forked while another thread held it would inherit it
+//! locked by a thread it does not have, and hang on its first `add_signal`, `remove_signal`
+//! or drop. So every such mutex is listed here too, and the `prepare` hook takes all of them
+//! (after the list lock); the `parent` and `child` hooks release them. The child's copies are
+//! then unlocked, and no change of registrations is half-done in it. The price: a `fork`
+//! waits for the `add_signal`/`remove_signal`/drop under way in other threads (each one
+//! registry call).
+//!
+//! Lock order: the list lock, then the registration mutexes, then the registry's lock (a
+//! delivery calls the registry while holding its mutex). `pthread_atfork` runs `prepare`
+//! hooks in the reverse order of their installation, so the registry's hooks are installed
+//! first (see [`install_hooks`]): ours then take the registration mutexes before the
+//! registry's take its lock. Nothing takes the list lock while holding a registration mutex.
+//!
+//! A listed mutex is shared (`Arc`) with its delivery, so the list can never point to freed
+//! memory; the delivery does not unlist it when dropped (that could happen under another
+//! lock), instead the next [`track_lock`] drops the entries nobody else holds any more.
+//!
 //! The list is locked across the `fork` (by a `pthread_atfork` prepare hook), so no delivery
 //! is half-created or half-dropped in the child's copy, and entries are removed before their
 //! descriptors are closed, so the child never touches a number that was reused. Pipes passed
@@ -18,9 +41,11 @@
 use std::cell::UnsafeCell;
 use std::os::unix::io::RawFd;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use libc::c_int;
+
+use super::shared::Registrations;
 
 struct Entry {
     token: u64,
@@ -29,14 +54,32 @@ struct Entry {
     socket: bool,
 }
 
+/// A delivery's registration mutex, and its guard while a fork is under way.
+struct LockEntry {
+    /// Set by `prepare`, cleared by `parent`/`child` (all with the list locked). Declared
+    /// before `lock` so it would be dropped first.
+    held: Option<Held>,
+    lock: Arc<Mutex<Registrations>>,
+}
+
+/// A registration mutex's guard, taken by `prepare` and dropped by `parent` or `child`.
+struct Held(#[allow(dead_code)] MutexGuard<'static, Registrations>);
+
+// SAFETY: a `Held` is only made and dropped by the `fork` hooks, which all run on the thread
+// calling `fork` (the guard is released by the thread that took it); it merely sits in the
+// list in between, which is what needs `Send`.
+unsafe impl Send for Held {}
+
 struct Live {
     next: u64,
     entries: Vec<Entry>,
+    locks: Vec<LockEntry>,
 }
 
 static LIVE: Mutex<Live> = Mutex::new(Live {
     next: 0,
     entries: Vec::new(),
+    locks: Vec::new(),
 });
 static HOOKS: AtomicBool = AtomicBool::new(false);
 
@@ -55,12 +98,16 @@ pub(crate) struct Tracked(Option<u64>);
 /// without the hooks in place. Elsewhere it runs at the first `track`, never waiting (unlike a
 /// `Once`, whose "running" state a child forked at the wrong moment would wait on forever); a
 /// fork concurrent with that very first call may then run without the isolation.
+///
+/// The registry's hooks are installed first (any call into the registry does that), so that
+/// ours run before its own at `prepare` time: see the lock order in the [module docs](self).
 extern "C" fn install_hooks() {
     if !HOOKS.load(Ordering::Acquire)
         && HOOKS
             .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
     {
+        std::hint::black_box(sigmux_registry::default_options());
         // SAFETY: plain functions that live forever. A failure (out of memory) only loses
         // the isolation, as with no hooks at all.
         unsafe { libc::pthread_atfork(Some(prepare), Some(parent), Some(child)) };
@@ -103,6 +150,24 @@ pub(crate) fn track(read: RawFd, write: RawFd, socket: bool) -> Tracked {
     Tracked(Some(token))
 }
 
+/// Puts `registrations` behind a mutex the fork hooks take around every `fork` (see the
+/// [module docs](self)), and drops the list's entries whose delivery is gone.
+pub(crate) fn track_lock(registrations: Registrations) -> Arc<Mutex<Registrations>> {
+    std::hint::black_box(&AT_START);
+    install_hooks();
+    let lock = Arc::new(Mutex::new(registrations));
+    let mut live = self::lock();
+    // Only the list holds these any more: nobody can lock them. (Counts only go down then,
+    // and only this function, under the list lock, makes new references.)
+    live.locks
+        .retain(|entry| Arc::strong_count(&entry.lock) > 1);
+    live.locks.push(LockEntry {
+        held: None,
+        lock: Arc::clone(&lock),
+    });
+    lock
+}
+
 impl Tracked {
     /// Stops tracking (idempotent). Must happen before the descriptors are closed.
     pub(crate) fn untrack(&mut self) {
@@ -128,25 +193,47 @@ unsafe impl Sync for ForkGuard {}
 static FORK_GUARD: ForkGuard = ForkGuard(UnsafeCell::new(None));
 
 extern "C" fn prepare() {
-    let guard = lock();
+    let mut guard = lock();
+    for entry in guard.locks.iter_mut() {
+        // SAFETY: the mutex lives as long as `entry.lock` does. The guard made from this
+        // reference is stored in the same entry and dropped by `parent` or `child` while the
+        // list is still locked; entries are only removed with the list locked, so the entry
+        // (and its `Arc`) outlives the guard.
+        let mutex: &'static Mutex<Registrations> = unsafe { &*Arc::as_ptr(&entry.lock) };
+        // A poisoned lock still excludes the other threads, which is all that matters here.
+        entry.held = Some(Held(mutex.lock().unwrap_or_else(|e| e.into_inner())));
+    }
     // SAFETY: see `ForkGuard`.
     unsafe { *FORK_GUARD.0.get() = Some(guard) };
 }
 
+/// Releases the registration mutexes `prepare` took; the list stays locked by `guard`.
+fn release_locks(guard: &mut Option<MutexGuard<'static, Live>>) {
+    if let Some(live) = guard {
+        for entry in live.locks.iter_mut() {
+            entry.held = None;
+        }
+    }
+}
+
 extern "C" fn parent() {
-    // SAFETY: see `ForkGuard`; unlocks.
-    drop(unsafe { (*FORK_GUARD.0.get()).take() });
+    // SAFETY: see `ForkGuard`.
+    let mut guard = unsafe { (*FORK_GUARD.0.get()).take() };
+    release_locks(&mut guard);
+    drop(guard); // unlocks the list
 }
 
 extern "C" fn child() {
     // SAFETY: see `ForkGuard`.
-    let guard = unsafe { (*FORK_GUARD.0.get()).take() };
+    let mut guard = unsafe { (*FORK_GUARD.0.get()).take() };
     if let Some(live) = &guard {
         for entry in &live.entries {
             // Nothing to report to from here; on failure the child keeps sharing that pipe.
             let _ = renew(entry);
         }
     }
+    // The child's copies were locked by this very thread in `prepare`.
+    release_locks(&mut guard);
     drop(guard);
 }
 

@@ -209,6 +209,8 @@ impl<E: Exfiltrator> SignalsInfo<E> {
     ///
     /// The batch may be empty. Signals come in increasing order of their number; with
     /// [`SignalOnly`] each is reported at most once per batch however often it arrived.
+    /// Deliveries an earlier batch did not yield (it was dropped part-way) are reported
+    /// again, as in signal-hook.
     pub fn pending(&mut self) -> Pending<E> {
         match &mut self.0 {
             #[cfg(any(target_os = "linux", target_os = "android"))]
@@ -225,7 +227,9 @@ impl<E: Exfiltrator> SignalsInfo<E> {
     ///
     /// The batch can still be empty (a wake-up whose signals an earlier batch already
     /// reported), so call it in a loop. Returns at once if the iterator is
-    /// [closed](Handle::close), and a blocked call returns when it gets closed.
+    /// [closed](Handle::close), and a blocked call returns when it gets closed. Also returns
+    /// at once while deliveries an earlier batch did not yield are queued (signal-hook would
+    /// block until the next signal).
     ///
     /// # Panics
     ///
@@ -245,6 +249,8 @@ impl<E: Exfiltrator> SignalsInfo<E> {
         match &self.0 {
             #[cfg(any(target_os = "linux", target_os = "android"))]
             Inner::Park(core) => core.shared().park(),
+            // Deliveries left by a batch dropped part-way have no byte in the pipe any more.
+            Inner::Pipe(delivery) if delivery.core().shared().has_pending() => {}
             Inner::Pipe(delivery) => {
                 let mut buf = [0u8; READ_CHUNK];
                 if let Err(err) = sys::read_blocking(delivery.get_read().as_raw_fd(), &mut buf) {
@@ -427,6 +433,29 @@ mod tests {
         send_sync::<SignalsInfo<exfiltrator::WithRawSiginfo>>();
         send_sync::<Handle>();
         send_sync::<Pending<SignalOnly>>();
+    }
+
+    /// The self-pipe reader (the only one off Linux) has no byte left for a delivery that a
+    /// batch dropped part-way did not yield; `wait` must still return it at once.
+    #[test]
+    fn the_self_pipe_wait_returns_at_once_while_a_delivery_is_queued() {
+        sigmux_testkit::in_child(10, || {
+            let mut signals =
+                SignalsInfo::with_self_pipe([SIGUSR1], exfiltrator::WithRawSiginfo).unwrap();
+            raise(SIGUSR1).unwrap();
+            raise(SIGUSR1).unwrap();
+            assert_eq!(signals.pending().next().map(|i| i.si_signo), Some(SIGUSR1));
+            assert_eq!(
+                signals.wait().map(|i| i.si_signo).collect::<Vec<_>>(),
+                [SIGUSR1]
+            );
+            raise(SIGUSR1).unwrap();
+            raise(SIGUSR1).unwrap();
+            assert_eq!(signals.pending().next().map(|i| i.si_signo), Some(SIGUSR1));
+            assert_eq!(signals.forever().next().map(|i| i.si_signo), Some(SIGUSR1));
+            0
+        })
+        .assert_success();
     }
 
     #[test]

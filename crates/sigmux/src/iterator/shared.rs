@@ -12,7 +12,8 @@
 //!    (plus one `sem_post` if the reader sleeps).
 //!
 //! The reader drains the pipe (or consumes the parker's wake-ups), then, for each set bit it
-//! finds, clears it (`fetch_and`, `AcqRel`) and loads slot `s`. The `Release`/`Acquire` pair on the mask makes the slot's
+//! finds, clears it (`fetch_and`, `AcqRel`) and loads slot `s` (see
+//! [`Shared::next_delivery`]). The `Release`/`Acquire` pair on the mask makes the slot's
 //! contents visible to the reader that saw the bit. Every order of interleaving is safe:
 //!
 //! * a signal arriving after the drain but before its bit is looked at is reported now, and
@@ -21,8 +22,15 @@
 //! * a slot filled again after the bit was taken but before the load is reported now, and
 //!   the bit set again later produces a load that finds nothing.
 //!
-//! The mask means a batch costs one atomic load per 64 signals plus one per signal that
-//! actually arrived, instead of looking at all 128 slots.
+//! A slot that can hold several deliveries (the `siginfo_t` exfiltrators) gets its bit set
+//! again after each one the reader takes, and cleared for good only by the load that finds
+//! it empty. So a batch dropped part-way leaves what it has not yielded pending: the next
+//! batch reports it and a blocking wait returns at once (signal-hook 0.4.6 also reports it in
+//! the next batch).
+//!
+//! The mask means a batch costs one atomic load per 64 signals plus one read-modify-write
+//! per signal that actually arrived (two per delivery for the `siginfo_t` exfiltrators),
+//! instead of looking at all 128 slots.
 //!
 //! # Registration
 //!
@@ -31,6 +39,12 @@
 //! handler never touches it. The *enabled* mask (`SeqCst`) says which signals are currently
 //! registered; [`Pending`](super::Pending) skips signals that are no longer enabled, which is
 //! what makes [`Handle::remove_signal`](super::Handle::remove_signal) take effect at once.
+//!
+//! The mutex is held while the registry is called (so two concurrent changes of one signal
+//! cannot interleave), which makes it a fork hazard: a child forked while another thread
+//! held it would find it locked for ever. So the [fork hooks](super::fork) take every live
+//! delivery's mutex around each `fork`, before the registry's own hook takes the registry's
+//! lock (the order in which this mutex and that lock are always taken).
 
 use std::fmt;
 use std::io::{Error, ErrorKind};
@@ -40,6 +54,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use libc::{c_int, siginfo_t};
 
 use super::exfiltrator::Exfiltrator;
+use super::fork;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 use super::park::Parker;
 use crate::low_level::pipe::WakeFd;
@@ -79,12 +94,12 @@ impl AtomicSet {
         }
     }
 
-    /// Removes and returns the smallest member that is `>= from`, if any.
-    #[cfg(any(target_os = "linux", target_os = "android"))]
+    /// Whether the set has any member.
     fn any(&self, order: Ordering) -> bool {
         self.0.iter().any(|word| word.load(order) != 0)
     }
 
+    /// Removes and returns the smallest member that is `>= from`, if any.
     fn take_from(&self, from: usize) -> Option<usize> {
         let mut index = from / BITS;
         let mut skip = from % BITS;
@@ -103,7 +118,7 @@ impl AtomicSet {
 }
 
 /// Registration bookkeeping, only touched by ordinary code under the mutex.
-struct Registrations {
+pub(crate) struct Registrations {
     ids: [Option<SigId>; MAX_SIGNUM],
     initialized: [bool; MAX_SIGNUM],
     /// The reader is gone: no new registrations (their handlers would write to a pipe
@@ -120,7 +135,9 @@ pub(crate) struct Shared<E: Exfiltrator> {
     enabled: AtomicSet,
     wake: Wake,
     closed: AtomicBool,
-    registrations: Mutex<Registrations>,
+    /// Also held by the fork-hook list, so every fork happens with it unlocked (see
+    /// [`fork`](super::fork)).
+    registrations: Arc<Mutex<Registrations>>,
 }
 
 impl<E: Exfiltrator> Shared<E> {
@@ -132,7 +149,7 @@ impl<E: Exfiltrator> Shared<E> {
             enabled: AtomicSet::new(),
             wake,
             closed: AtomicBool::new(false),
-            registrations: Mutex::new(Registrations {
+            registrations: fork::track_lock(Registrations {
                 ids: [None; MAX_SIGNUM],
                 initialized: [false; MAX_SIGNUM],
                 dropped: false,
@@ -175,6 +192,11 @@ impl<E: Exfiltrator> Shared<E> {
         }
     }
 
+    /// Whether some signal's bit is set: something may be queued that no batch has yielded.
+    pub(super) fn has_pending(&self) -> bool {
+        self.pending.any(Ordering::Acquire)
+    }
+
     /// Consumes the wake-ups so far (the parker's form of draining the pipe).
     #[cfg(any(target_os = "linux", target_os = "android"))]
     pub(super) fn consume_wake_ups(&self) {
@@ -183,12 +205,42 @@ impl<E: Exfiltrator> Shared<E> {
         }
     }
 
-    pub(super) fn take_pending_from(&self, from: usize) -> Option<usize> {
-        self.pending.take_from(from)
-    }
-
-    pub(super) fn slot(&self, index: usize) -> Option<&E::Storage> {
-        self.slots.get(index)
+    /// Takes the next delivery of a signal numbered `*from` or higher, moving `*from` on.
+    /// The reader side of one batch ([`Pending`](super::Pending)).
+    ///
+    /// A signal's bit is cleared *before* its slot is loaded, never after (a store that lands
+    /// in between sets it again), and it is set again after every output of an exfiltrator
+    /// that may hold more than one delivery: so whatever a batch has not yielded yet stays
+    /// pending if the batch is dropped, for the next batch and for [`park`](Shared::park).
+    /// `*from` stays on a signal until its slot is found empty, as in signal-hook.
+    pub(super) fn next_delivery(&self, from: &mut usize) -> Option<E::Output> {
+        loop {
+            let index = self.pending.take_from(*from)?;
+            *from = index;
+            let output = self
+                .slots
+                .get(index)
+                .and_then(|slot| self.exfiltrator.load(slot, index as c_int));
+            let output = match output {
+                Some(output) => output,
+                None => {
+                    *from = index + 1;
+                    continue;
+                }
+            };
+            if self.exfiltrator.one_per_batch() {
+                // The slot is empty now: one load took everything (a store since then has set
+                // the bit again itself).
+                *from = index + 1;
+            } else {
+                // It may hold more: keep it pending until a load finds it empty.
+                self.pending.insert(index, Ordering::Release);
+            }
+            if self.is_enabled(index) {
+                return Some(output);
+            }
+            // Removed meanwhile: drop what it left, and look again.
+        }
     }
 
     pub(super) fn is_enabled(&self, index: usize) -> bool {

@@ -7,43 +7,73 @@
 //!
 //! # How it works
 //!
-//! The channel is a fixed array of cells. Each cell has a state — *empty*, *busy* (being
-//! filled or emptied by someone) or *full* — changed only by compare-and-swap, and a ticket
-//! taken from a counter when the value was sent.
+//! The channel is a fixed array of cells. Each cell has one atomic word holding its state —
+//! *empty*, *busy* (being filled or emptied by someone) or *full* — and the ticket taken from
+//! a counter when its value was sent; the word changes only by compare-and-swap or by the
+//! store of the one who made it busy.
 //!
-//! * `send` takes a ticket, claims the first empty cell (empty → busy), writes the value and
-//!   the ticket, and publishes it (busy → full, `Release`). If no cell is empty it drops the
-//!   value: a handler must never wait.
-//! * `recv` looks for the full cell with the oldest ticket, claims it (full → busy,
-//!   `Acquire`), moves the value out and frees the cell (busy → empty, `Release`).
+//! * `send` takes a ticket, claims the first empty cell (empty → busy), writes the value,
+//!   and publishes it with its ticket (busy → full, `Release`). If no cell is empty it drops
+//!   the value: a handler must never wait.
+//! * `recv` looks for the full cell with the oldest ticket, claims it with a CAS on exactly
+//!   the word it saw (that ticket, full → busy, `Acquire`), moves the value out and frees the
+//!   cell (busy → empty, `Release`). If the cell was emptied and filled again meanwhile, its
+//!   ticket differs, the CAS fails and `recv` looks again: it never takes a newer value in
+//!   place of the one it chose.
 //!
 //! No operation ever waits for another one to finish: a cell that is busy is simply skipped.
 //! So a handler interrupting a `recv` on the same thread cannot deadlock, and several
-//! handlers may send at once. Values sent by one thread come out in the order they were sent.
+//! handlers may send at once. Values sent by one thread come out in the order they were sent,
+//! however many threads receive.
+//!
+//! Where the platform has 64-bit atomics the word is 64 bits (62 of ticket); elsewhere it is
+//! a `usize`, so on a 32-bit platform without 64-bit atomics a receiver could take a newer
+//! value only if a multiple of 2^30 values were sent between its look and its claim.
 
 use std::cell::UnsafeCell;
 use std::fmt;
 use std::mem::MaybeUninit;
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
+
+/// One cell's state and ticket, packed: the ticket times four, plus the state.
+#[cfg(target_has_atomic = "64")]
+type Word = u64;
+#[cfg(target_has_atomic = "64")]
+type AtomicWord = std::sync::atomic::AtomicU64;
+#[cfg(not(target_has_atomic = "64"))]
+type Word = usize;
+#[cfg(not(target_has_atomic = "64"))]
+type AtomicWord = std::sync::atomic::AtomicUsize;
 
 /// Number of cells; also the most values a channel holds.
 const CELLS: usize = 5;
 
-const EMPTY: u8 = 0;
-const BUSY: u8 = 1;
-const FULL: u8 = 2;
+const EMPTY: Word = 0;
+const BUSY: Word = 1;
+const FULL: Word = 2;
+/// The bits of a word that hold the state.
+const STATE: Word = 3;
+
+/// The word of a cell in `state` holding the value of `ticket` (tickets wrap around).
+fn word(ticket: Word, state: Word) -> Word {
+    ticket.wrapping_mul(STATE + 1) | state
+}
+
+/// Whether `a`'s ticket is older than `b`'s, by their signed distance (tickets wrap around).
+fn older(a: Word, b: Word) -> bool {
+    let distance = (a & !STATE).wrapping_sub(b & !STATE);
+    distance > Word::MAX / 2
+}
 
 struct Cell<T> {
-    state: AtomicU8,
-    ticket: AtomicUsize,
+    word: AtomicWord,
     value: UnsafeCell<MaybeUninit<T>>,
 }
 
 impl<T> Cell<T> {
     const fn new() -> Self {
         Cell {
-            state: AtomicU8::new(EMPTY),
-            ticket: AtomicUsize::new(0),
+            word: AtomicWord::new(EMPTY),
             value: UnsafeCell::new(MaybeUninit::uninit()),
         }
     }
@@ -79,7 +109,7 @@ impl<T> Cell<T> {
 /// ```
 pub struct Channel<T> {
     cells: [Cell<T>; CELLS],
-    next_ticket: AtomicUsize,
+    next_ticket: AtomicWord,
 }
 
 impl<T> Channel<T> {
@@ -93,27 +123,38 @@ impl<T> Channel<T> {
                 Cell::new(),
                 Cell::new(),
             ],
-            next_ticket: AtomicUsize::new(0),
+            next_ticket: AtomicWord::new(0),
         }
     }
 
     /// Puts a value in, or drops it if the channel is full. Never blocks.
     ///
-    /// This function is async-signal-safe (as long as dropping a `T` is).
+    /// This function is async-signal-safe (as long as dropping a `T` is): only lock-free
+    /// atomic operations on the channel's own memory (64-bit ones only where the platform
+    /// has them natively) and a move of the value.
     pub fn send(&self, val: T) {
         let ticket = self.next_ticket.fetch_add(1, Ordering::Relaxed);
         for cell in &self.cells {
+            let seen = cell.word.load(Ordering::Relaxed);
+            if seen & STATE != EMPTY {
+                continue;
+            }
             if cell
-                .state
-                .compare_exchange(EMPTY, BUSY, Ordering::Acquire, Ordering::Relaxed)
+                .word
+                .compare_exchange(
+                    seen,
+                    word(ticket, BUSY),
+                    Ordering::Acquire,
+                    Ordering::Relaxed,
+                )
                 .is_ok()
             {
                 // SAFETY: the empty → busy transition gives us exclusive access to the cell's
-                // value until we publish it; an empty cell holds no initialised value.
+                // value until we publish it (Acquire: the receiver that emptied it has finished
+                // reading it); an empty cell holds no initialised value.
                 unsafe { (*cell.value.get()).write(val) };
-                cell.ticket.store(ticket, Ordering::Relaxed);
-                // Release: the value and ticket are visible to whoever acquires `FULL`.
-                cell.state.store(FULL, Ordering::Release);
+                // Release: the value is visible to whoever acquires this full word.
+                cell.word.store(word(ticket, FULL), Ordering::Release);
                 return;
             }
         }
@@ -137,38 +178,37 @@ impl<T> Channel<T> {
                 }
                 oldest = again;
             }
-            let cell = self.cells.get(oldest.0)?;
+            let (index, seen) = oldest;
+            let cell = self.cells.get(index)?;
+            // Exactly the word we chose: if the cell was emptied and filled again since, its
+            // ticket differs and the claim fails.
+            let busy = (seen & !STATE) | BUSY;
             if cell
-                .state
-                .compare_exchange(FULL, BUSY, Ordering::Acquire, Ordering::Relaxed)
+                .word
+                .compare_exchange(seen, busy, Ordering::Acquire, Ordering::Relaxed)
                 .is_err()
             {
-                // Another receiver took it first; look again.
+                // Taken by another receiver: look again.
                 continue;
             }
             // SAFETY: full → busy gives us exclusive access; a full cell holds an initialised
             // value (published with Release, acquired above), which we move out exactly once.
             let value = unsafe { (*cell.value.get()).assume_init_read() };
-            cell.state.store(EMPTY, Ordering::Release);
+            cell.word.store((seen & !STATE) | EMPTY, Ordering::Release);
             return Some(value);
         }
     }
 
-    /// The index and ticket of the full cell with the oldest ticket.
-    fn oldest_full(&self) -> Option<(usize, usize)> {
-        let mut oldest: Option<(usize, usize)> = None;
+    /// The index and word of the full cell with the oldest ticket.
+    fn oldest_full(&self) -> Option<(usize, Word)> {
+        let mut oldest: Option<(usize, Word)> = None;
         for (index, cell) in self.cells.iter().enumerate() {
-            if cell.state.load(Ordering::Acquire) != FULL {
+            let seen = cell.word.load(Ordering::Acquire);
+            if seen & STATE != FULL {
                 continue;
             }
-            let ticket = cell.ticket.load(Ordering::Relaxed);
-            // Tickets wrap around; compare them by their signed distance.
-            let older = match oldest {
-                None => true,
-                Some((_, best)) => (ticket.wrapping_sub(best) as isize) < 0,
-            };
-            if older {
-                oldest = Some((index, ticket));
+            if oldest.map_or(true, |(_, best)| older(seen, best)) {
+                oldest = Some((index, seen));
             }
         }
         oldest
@@ -184,7 +224,7 @@ impl<T> Default for Channel<T> {
 impl<T> Drop for Channel<T> {
     fn drop(&mut self) {
         for cell in &mut self.cells {
-            if *cell.state.get_mut() == FULL {
+            if *cell.word.get_mut() & STATE == FULL {
                 // SAFETY: `&mut self` means no one else touches the cell; full cells hold an
                 // initialised value, dropped here once.
                 unsafe { cell.value.get_mut().assume_init_drop() };
@@ -198,7 +238,7 @@ impl<T> fmt::Debug for Channel<T> {
         let full = self
             .cells
             .iter()
-            .filter(|cell| cell.state.load(Ordering::Relaxed) == FULL)
+            .filter(|cell| cell.word.load(Ordering::Relaxed) & STATE == FULL)
             .count();
         f.debug_struct("Channel").field("len", &full).finish()
     }
@@ -208,7 +248,7 @@ impl<T> fmt::Debug for Channel<T> {
 unsafe impl<T: Send> Send for Channel<T> {}
 
 // SAFETY: through `&Channel` one can only move `T`s in and out (never get `&T`), and every
-// access to a cell's value is exclusive thanks to the state CAS; so `T: Send` suffices.
+// access to a cell's value is exclusive thanks to the CAS that makes it busy; so `T: Send` suffices.
 unsafe impl<T: Send> Sync for Channel<T> {}
 
 #[cfg(test)]
@@ -232,6 +272,35 @@ mod tests {
         }
         let got: Vec<_> = std::iter::from_fn(|| channel.recv()).collect();
         assert_eq!(got, vec![0, 1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn order_survives_the_ticket_counter_wrapping_around() {
+        let channel = Channel::new();
+        channel.next_ticket.store(Word::MAX - 1, Ordering::Relaxed);
+        for i in 0..4 {
+            channel.send(i);
+        }
+        let got: Vec<_> = std::iter::from_fn(|| channel.recv()).collect();
+        assert_eq!(got, vec![0, 1, 2, 3]);
+    }
+
+    /// A receiver that chose a cell must not take it once it holds a newer value: the claim
+    /// is on the word (ticket and state) it saw.
+    #[test]
+    fn a_claim_fails_on_a_cell_filled_again_since_it_was_chosen() {
+        let channel = Channel::new();
+        channel.send(1);
+        let chosen = channel.oldest_full().unwrap();
+        assert_eq!(channel.recv(), Some(1)); // another receiver takes it…
+        channel.send(2); // …and the cell is filled again
+        let cell = &channel.cells[chosen.0];
+        let busy = (chosen.1 & !STATE) | BUSY;
+        assert!(cell
+            .word
+            .compare_exchange(chosen.1, busy, Ordering::Acquire, Ordering::Relaxed)
+            .is_err());
+        assert_eq!(channel.recv(), Some(2));
     }
 
     #[test]

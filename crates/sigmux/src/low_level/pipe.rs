@@ -27,6 +27,30 @@
 //! anyway. So the number of bytes read can be smaller than the number of signals, which the
 //! kernel already does for ordinary signals that arrive while one is pending.
 //!
+//! # A reader that is gone
+//!
+//! Writing to a pipe or FIFO whose read end is closed everywhere fails with `EPIPE`, and the
+//! kernel first raises `SIGPIPE` in the writing thread — here, the thread that runs the
+//! handler, while it runs. No flag avoids that for a pipe, and the handler cannot block
+//! `SIGPIPE` around its `write` without two more system calls on every signal (and taking
+//! the resulting `SIGPIPE` back out is not async-signal-safe), so this module leaves it to
+//! `SIGPIPE`'s disposition:
+//!
+//! * **ignored** — what the Rust runtime sets before `main`: nothing happens; the byte,
+//!   which nobody could read, is lost;
+//! * **default action** (a program that restored it, with `libc::signal(SIGPIPE, SIG_DFL)`
+//!   or the `-Zon-broken-pipe=kill` option): the process is killed by `SIGPIPE`;
+//! * **handled** (by sigmux or anyone): that action runs on the same thread, nested inside
+//!   the handler that wrote.
+//!
+//! Sockets do not have this problem on Linux and Android: the handler writes them with
+//! `send(MSG_NOSIGNAL)`. Elsewhere a socket whose peer is gone raises `SIGPIPE` too. So if
+//! the reader may go away before the action is [unregistered](crate::low_level::unregister),
+//! pass a socket ([`UnixStream::pair`](std::os::unix::net::UnixStream::pair)) on Linux and
+//! Android, or keep `SIGPIPE` ignored. (signal-hook 0.4.6 behaves the same: it writes a pipe
+//! with `write`.) The [iterator](crate::iterator) is not concerned: it owns both ends of its
+//! pipe and stops its handlers before closing the read end.
+//!
 //! # Example
 //!
 //! ```
@@ -87,9 +111,6 @@ impl WakeFd {
         Ok(WakeFd { fd, poke })
     }
 
-    /// Writes one byte, ignoring errors (a full pipe means the reader wakes up anyway).
-    ///
-    /// This function is async-signal-safe: one `send` or `write` system call, nothing else.
     /// The descriptor number (for the fork-isolation list).
     #[cfg(feature = "iterator")]
     pub(crate) fn raw(&self) -> std::os::unix::io::RawFd {
@@ -102,6 +123,9 @@ impl WakeFd {
         self.poke == Poke::Send
     }
 
+    /// Writes one byte, ignoring errors (a full pipe means the reader wakes up anyway).
+    ///
+    /// This function is async-signal-safe: one `send` or `write` system call, nothing else.
     #[inline]
     pub(crate) fn wake(&self) {
         match self.poke {
@@ -127,10 +151,11 @@ impl fmt::Debug for WakeFd {
 ///
 /// * `FD_CLOEXEC` is set, so the descriptor does not leak into programs started with `exec`;
 /// * a socket is written with `send(…, MSG_DONTWAIT)`, which leaves its shared file status
-///   flags alone (and, on Linux, with `MSG_NOSIGNAL`, so a closed peer never raises
-///   `SIGPIPE` inside the handler);
+///   flags alone (and, on Linux and Android, with `MSG_NOSIGNAL`, so a closed peer never
+///   raises `SIGPIPE` inside the handler);
 /// * anything else is made `O_NONBLOCK` (a flag shared with every `dup` of it) and written
-///   with `write`.
+///   with `write`: if its reader is gone, that raises `SIGPIPE` (see
+///   [A reader that is gone](self#a-reader-that-is-gone)).
 ///
 /// Unlike signal-hook, the kind of descriptor is found with `fstat`, not by sending an empty
 /// message, so a datagram socket never receives a spurious empty datagram.
