@@ -76,7 +76,6 @@ same!(batch_taken_partly_and_dropped_keeps_the_rest_signal_only {
 });
 
 same!(
-    #[ignore = "fails until #11.1 lands: when a WithOrigin batch that took the first of two queued SIGUSR1 is dropped, sigmux holds the second back until another SIGUSR1 arrives (signal-hook reports it in the next batch)"]
     batch_taken_partly_and_dropped_keeps_the_rest_with_origin {
     let mut signals = lib::iterator::SignalsInfo::<lib::iterator::exfiltrator::WithOrigin>::new(
         [SIGHUP, SIGUSR1, SIGUSR2],
@@ -99,7 +98,6 @@ same!(
 });
 
 same!(
-    #[ignore = "fails until #11.1 lands: when a WithRawSiginfo batch that took the first of two queued SIGUSR1 is dropped, sigmux holds the second back until another SIGUSR1 arrives (signal-hook reports it in the next batch)"]
     batch_taken_partly_and_dropped_keeps_the_rest_with_raw_siginfo {
     let mut signals =
         lib::iterator::SignalsInfo::<lib::iterator::exfiltrator::WithRawSiginfo>::new(
@@ -740,7 +738,6 @@ same!(with_origin_sigchld_of_a_child_stopped_continued_and_exited {
 });
 
 same!(
-    #[ignore = "differs today (not #11.1): a batch taken before its iterator is dropped reports nothing in sigmux ([]), signal-hook reports what had arrived ([SIGUSR1]); sigmux's drop clears the enabled mask that Pending filters on"]
     a_batch_outlives_its_iterator {
     let mut signals = lib::iterator::Signals::new([SIGUSR1, SIGUSR2]).unwrap();
     raise(SIGUSR1);
@@ -771,7 +768,6 @@ same!(a_batch_taken_before_close_still_reports {
 });
 
 same!(
-    #[ignore = "fails until #11.1 lands: through backend::SignalDelivery too: when a WithOrigin batch that took the first of two queued SIGUSR1 is dropped, the next batch lacks the second"]
     backend_batch_taken_partly_and_dropped_keeps_the_rest_with_origin {
     use lib::iterator::backend::SignalDelivery;
     use lib::iterator::exfiltrator::WithOrigin;

@@ -251,11 +251,10 @@ impl<E: Exfiltrator> Shared<E> {
     pub(super) fn shut_down(&self) {
         let mut regs = self.lock();
         regs.dropped = true;
-        for (index, id) in regs.ids.iter_mut().enumerate() {
-            if let Some(id) = id.take() {
-                self.enabled.remove(index, Ordering::SeqCst);
-                sigmux_registry::unregister(id);
-            }
+        // The enabled mask stays as it is: a batch taken before the drop still reports what
+        // had arrived (as signal-hook's does); only `remove_signal` hides a signal's leftovers.
+        for id in regs.ids.iter_mut().filter_map(Option::take) {
+            sigmux_registry::unregister(id);
         }
     }
 
