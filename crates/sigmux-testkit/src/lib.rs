@@ -53,12 +53,18 @@ impl Outcome {
 /// It takes the process-wide [`lock`] around the fork, so no other test of this binary that
 /// follows the same discipline is in the middle of changing signal state while the child is
 /// made (a lock held at fork time would stay held forever in the child). Do not call it while
-/// holding [`lock`].
+/// holding [`lock`]. It also holds the real standard output and error locks across the fork
+/// (the harness's threads print results under them), so the scenario can write or flush them.
 pub fn in_child<F: FnOnce() -> i32>(watchdog_secs: u32, scenario: F) -> Outcome {
     let _serial = lock();
+    // Taken by this thread, so the child (where this thread lives on) owns them and releases
+    // them below; the parent releases them once the child exists.
+    let out = std::io::stdout().lock();
+    let err = std::io::stderr().lock();
     // SAFETY: fork has no memory-safety preconditions; the child only runs the scenario and
     // then `_exit`s, never returning into the (multi-threaded) harness.
     let pid = unsafe { libc::fork() };
+    drop((out, err));
     assert!(pid >= 0, "fork failed: {}", std::io::Error::last_os_error());
     if pid == 0 {
         // SAFETY: alarm and _exit are always safe to call.
