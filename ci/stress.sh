@@ -8,10 +8,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 duration="${STRESS_DURATION:-10s}"
-# Attack shapes whose bug is not fixed on main yet (issue #11). They still run and report;
-# their violations do not fail the step, but a listed shape that passes does (XPASS): take it
-# off this list in the change that fixes it.
-xfail="${STRESS_XFAIL-nested-restore,fork-iterator-churn,close-after-drop,chained-flags}"
+# Attack shapes expected to fail (none: the bugs they found, issue #11, are fixed). A listed
+# shape still runs and reports; its violations do not fail the step, but a listed shape that
+# passes does (XPASS).
+xfail="${STRESS_XFAIL-}"
 cargo build --release -p sigmux-stress
 bin="$CARGO_TARGET_DIR/release/sigmux-stress"
 echo "+ sigmux-stress --self-check"
