@@ -236,7 +236,8 @@ impl<E: Exfiltrator> Shared<E> {
                 // It may hold more: keep it pending until a load finds it empty.
                 self.pending.insert(index, Ordering::Release);
             }
-            if self.is_enabled(index) {
+            // (`signal_of`: an exfiltrator with one store for all signals says whose it is.)
+            if self.is_enabled(self.exfiltrator.signal_of(&output, index)) {
                 return Some(output);
             }
             // Removed meanwhile: drop what it left, and look again.
@@ -262,7 +263,9 @@ impl<E: Exfiltrator> Shared<E> {
     fn discard(&self, index: usize) {
         self.pending.remove(index, Ordering::AcqRel);
         if let Some(slot) = self.slots.get(index) {
-            while self.exfiltrator.load(slot, index as c_int).is_some() {}
+            // The exfiltrator's `discard` (default: load until empty) keeps other signals'
+            // records where one store serves all signals (`Lossless`).
+            self.exfiltrator.discard(slot, index as c_int);
         }
     }
 }

@@ -23,6 +23,86 @@ pub struct Process {
     pub uid: uid_t,
 }
 
+/// Who sent a signal, and whether the kernel vouches for it: see [`Origin::sender`].
+///
+/// # Attested or claimed
+///
+/// For `kill`, `tgkill`/`tkill` and signals the kernel generates (`SIGCHLD`, terminal
+/// signals, …) the kernel fills in the sender's pid and uid itself: they are **attested**.
+/// For the codes a process may choose itself — on Linux and Android every negative `si_code`
+/// except `SI_TKILL`: `SI_QUEUE` (`sigqueue`), `SI_MESGQ`, `SI_TIMER`, `SI_ASYNCIO`, `SI_SIGIO`
+/// — the whole `siginfo_t`, pid and uid included, is whatever the sender passed to
+/// `rt_sigqueueinfo`/`rt_tgsigqueueinfo`: an ordinary process can send a `SIGUSR1` that
+/// arrives with `si_pid = 1` and `si_uid = 0`. Such a sender is only **claimed**.
+///
+/// **Never authorize anything on a [`Sender::Claimed`] identity.** Even an attested sender
+/// proves only that the process with that pid had permission to signal you at that moment
+/// (pids are reused). A process can also forge anything in signals it sends to itself.
+///
+/// ```
+/// use sigmux::low_level::siginfo::{Process, Sender};
+///
+/// fn may_reload(sender: Sender) -> bool {
+///     // Only a sender the kernel vouches for, and only root.
+///     matches!(sender, Sender::Attested(Process { uid: 0, .. }))
+/// }
+/// # let _ = may_reload;
+/// ```
+#[derive(Copy, Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub enum Sender {
+    /// Filled in by the kernel: `kill`, `tgkill`/`tkill`, a child for `SIGCHLD`, and (outside
+    /// Linux and Android) `sigqueue`, whose pid and uid those kernels fill in themselves.
+    Attested(Process),
+
+    /// Written by the sender itself (`sigqueue`-style codes on Linux and Android): it may be
+    /// anything. Show it as a claim, never authorize on it.
+    Claimed(Process),
+
+    /// No sender is recorded: the kernel generated the signal without a sending process,
+    /// or the platform does not say.
+    Unknown,
+}
+
+impl Sender {
+    /// The process, attested or claimed.
+    pub fn process(&self) -> Option<Process> {
+        match *self {
+            Sender::Attested(process) | Sender::Claimed(process) => Some(process),
+            Sender::Unknown => None,
+        }
+    }
+
+    /// The process only if the kernel vouches for it.
+    pub fn attested(&self) -> Option<Process> {
+        match *self {
+            Sender::Attested(process) => Some(process),
+            _ => None,
+        }
+    }
+
+    /// Decides from the raw `si_code` whether `process` is the kernel's word or the sender's.
+    /// Async-signal-safe.
+    pub(crate) fn classify(raw_code: c_int, process: Option<Process>) -> Sender {
+        match process {
+            None => Sender::Unknown,
+            Some(process) if code_is_claimed(raw_code) => Sender::Claimed(process),
+            Some(process) => Sender::Attested(process),
+        }
+    }
+}
+
+/// Whether a `siginfo_t` with this `si_code` may have been written by the sending process.
+///
+/// Linux (and Android) let `rt_sigqueueinfo` send any negative code other than `SI_TKILL`
+/// to another process (codes `>= 0` and `SI_TKILL` are refused with `EPERM` unless a process
+/// signals itself). Other kernels fill in the sender of `sigqueue` themselves.
+fn code_is_claimed(raw_code: c_int) -> bool {
+    /// `SI_TKILL` of the Linux ABI (the same on every architecture).
+    const SI_TKILL: c_int = -6;
+    cfg!(any(target_os = "linux", target_os = "android")) && raw_code < 0 && raw_code != SI_TKILL
+}
+
 /// How another process (or thread) sent the signal.
 #[derive(Copy, Clone, Debug, Eq, PartialEq)]
 #[non_exhaustive]
@@ -153,9 +233,22 @@ pub struct Origin {
     /// For `SIGCHLD`: the child's exit code ([`Chld::Exited`]) or the signal that killed,
     /// stopped or continued it; `None` for other signals or where not provided.
     pub status: Option<c_int>,
+
+    /// [`process`](Origin::process), with whether the kernel vouches for it: see
+    /// [`Origin::sender`]. (Private, so the signal-hook-compatible fields stay as they are.)
+    sender: Sender,
 }
 
 impl Origin {
+    /// Who sent the signal, and whether that is the kernel's word ([`Sender::Attested`]) or
+    /// the sender's own claim ([`Sender::Claimed`], e.g. any `sigqueue` on Linux).
+    ///
+    /// The same process as [`process`](Origin::process), which does not say the difference.
+    /// Never authorize anything on a claimed sender; see [`Sender`].
+    pub fn sender(&self) -> Sender {
+        self.sender
+    }
+
     /// Decodes a `siginfo_t`.
     ///
     /// This function is async-signal-safe: it only reads fields of `info` (no allocation, no
@@ -168,7 +261,8 @@ impl Origin {
     /// handler always satisfies this; take care with hand-made ones.
     pub unsafe fn extract(info: &siginfo_t) -> Self {
         let signal = info.si_signo;
-        let code = sys::decode_code(signal, sys::si_code(info));
+        let raw_code = sys::si_code(info);
+        let code = sys::decode_code(signal, raw_code);
         let has_process = match code {
             Code::Unknown | Code::Kernel => sys::PROCESS_WITHOUT_CODE,
             _ => sys::HAS_FIELDS,
@@ -218,6 +312,7 @@ impl Origin {
             cause: code.into(),
             value,
             status,
+            sender: Sender::classify(raw_code, process),
         }
     }
 }

@@ -9,10 +9,15 @@
 //! | [`SignalOnly`] | the signal number (`c_int`) | `iterator` |
 //! | [`WithRawSiginfo`] | the whole `libc::siginfo_t` | `iterator` |
 //! | [`WithOrigin`] | [`Origin`](crate::low_level::siginfo::Origin): sender pid/uid, cause, `sigqueue` value, child status | `extended-siginfo` |
+//! | [`Lossless`] | [`Record`](lossless::Record): every delivery in order with its origin, or how many were lost | `extended-siginfo` |
 //!
 //! [`SignalOnly`] reports each signal at most once per batch (several arrivals before you look
-//! count as one). The `siginfo_t`-based ones keep up to a few deliveries per signal (see
-//! [`Channel`](crate::low_level::channel::Channel)) and report each of them.
+//! count as one). [`WithRawSiginfo`] and [`WithOrigin`] keep up to a few deliveries per signal
+//! between two looks (see [`Channel`](crate::low_level::channel::Channel)), report each of
+//! them and **drop further ones silently** — for real-time signals, which the kernel queues
+//! one by one with their payloads, that loses data. [`Lossless`] records every delivery into a
+//! ring of the capacity you choose and reports, per signal, any that did not fit: see
+//! [its module](lossless) for choosing between coalescing and lossless delivery.
 //!
 //! # Sealed
 //!
@@ -20,9 +25,15 @@
 //! same as in signal-hook.)
 
 #[cfg(feature = "extended-siginfo")]
+pub mod lossless;
+#[cfg(feature = "extended-siginfo")]
 pub mod origin;
 pub mod raw;
+#[cfg(feature = "extended-siginfo")]
+mod ring;
 
+#[cfg(feature = "extended-siginfo")]
+pub use self::lossless::Lossless;
 #[cfg(feature = "extended-siginfo")]
 pub use self::origin::WithOrigin;
 pub use self::raw::WithRawSiginfo;
@@ -70,6 +81,21 @@ pub(crate) mod sealed {
         /// flags, where a second `load` could only see a signal that arrived meanwhile).
         fn one_per_batch(&self) -> bool {
             false
+        }
+
+        /// Which signal's registration `output` belongs to, for the check that skips
+        /// signals removed meanwhile. `index` is the slot it was loaded from, the default
+        /// answer. (Added for [`Lossless`](super::Lossless), whose slots share one ring.)
+        fn signal_of(&self, output: &Self::Output, index: usize) -> usize {
+            let _ = output;
+            index
+        }
+
+        /// Throws away what `slot` holds for `signal` (`remove_signal`). The default loads
+        /// until the slot is empty. (Overridden by [`Lossless`](super::Lossless), whose
+        /// slots share one ring that must keep the other signals' records.)
+        fn discard(&self, slot: &Self::Storage, signal: c_int) {
+            while self.load(slot, signal).is_some() {}
         }
     }
 }
