@@ -194,6 +194,32 @@ fn iterator_does_not_allocate_in_the_handler_with_any_exfiltrator() {
         release(guard);
     }
 
+    #[cfg(feature = "extended-siginfo")]
+    {
+        use sigmux::iterator::exfiltrator::lossless::{Lossless, Record};
+        // The ring is allocated here, before the handler can use it; with a capacity of 2 the
+        // flood below also takes the full-ring (loss-counting) path inside the handler.
+        let lossless = Lossless::new(2);
+        let (mut signals, guard) = guarded(sig, || {
+            SignalsInfo::with_exfiltrator([sig], lossless.clone()).unwrap()
+        });
+        for _ in 0..4 {
+            deliver_both_ways(sig);
+        }
+        let mut seen = 0;
+        while seen < lossless.handler_runs(sig) {
+            for record in signals.pending() {
+                match record {
+                    Record::Delivered(_) => seen += 1,
+                    Record::Lost(lost) => seen += lost.count,
+                    _ => unreachable!(),
+                }
+            }
+        }
+        assert!(lossless.lost(sig) > 0, "the full-ring path was not taken");
+        release(guard);
+    }
+
     // close() runs outside handlers, but signals arriving around it must stay safe too.
     let (signals, guard) = guarded(sig, || Signals::new([sig]).unwrap());
     signals.handle().close();

@@ -64,7 +64,7 @@
 //! use sigmux::iterator::exfiltrator::lossless::{Lossless, Record};
 //! use sigmux::iterator::SignalsInfo;
 //!
-//! let rt = sigmux::consts::SIGRTMIN() + 1;
+//! let rt = libc::SIGRTMIN() + 1;
 //! let lossless = Lossless::new(1024); // room for 1024 unread deliveries
 //! let mut signals = SignalsInfo::with_exfiltrator([rt], lossless.clone())?;
 //! let me = unsafe { libc::getpid() };

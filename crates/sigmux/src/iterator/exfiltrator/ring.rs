@@ -150,8 +150,7 @@ impl<T: Copy> Ring<T> {
                         // value until the Release store of `seq` below publishes it.
                         cell.value.with_mut(|slot| unsafe { (*slot).write(value) });
                         cell.carried.store(carried, Ordering::Relaxed);
-                        cell.seq
-                            .store(position.wrapping_add(1), Ordering::Release);
+                        cell.seq.store(position.wrapping_add(1), Ordering::Release);
                         return Push::Stored;
                     }
                     Err(current) => position = current,
@@ -205,10 +204,8 @@ impl<T: Copy> Ring<T> {
                         // writes the cell again before the Release store of `seq` below.
                         let value = cell.value.with(|slot| unsafe { (*slot).assume_init() });
                         let carried = cell.carried.swap(0, Ordering::Relaxed);
-                        cell.seq.store(
-                            position.wrapping_add(self.cells.len()),
-                            Ordering::Release,
-                        );
+                        cell.seq
+                            .store(position.wrapping_add(self.cells.len()), Ordering::Release);
                         return Some((value, carried));
                     }
                     Err(current) => position = current,
@@ -355,7 +352,11 @@ mod model {
             assert_eq!(sorted_seen, stored, "lost or duplicated: {:?}", seen);
             for base in [10u32, 20] {
                 let mine: Vec<_> = seen.iter().filter(|&&v| v / 10 * 10 == base).collect();
-                assert!(mine.windows(2).all(|w| w[0] < w[1]), "out of order: {:?}", seen);
+                assert!(
+                    mine.windows(2).all(|w| w[0] < w[1]),
+                    "out of order: {:?}",
+                    seen
+                );
             }
         });
     }
