@@ -157,3 +157,78 @@ pub mod jump {
         unsafe { sigmux_testkit_raise_and_jump(sig) != 0 }
     }
 }
+
+/// Floods of queued real-time signals from another process, for the lossless-delivery tests.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub mod rt {
+    use libc::{c_int, pid_t};
+
+    /// Forks a sender process that `sigqueue`s `signals[i % signals.len()]` with payload `i`
+    /// (as `sival_ptr`) to `to`, for every `i` in `0..count`, retrying on `EAGAIN` (the
+    /// per-user limit of queued signals), then exits with 0 (2 on another error; an `alarm`
+    /// of `watchdog_secs` ends a stuck sender). Returns its pid: reap it with
+    /// [`wait_for`](crate::wait_for). The sender only calls async-signal-safe functions.
+    pub fn flood(to: pid_t, signals: &[c_int], count: usize, watchdog_secs: u32) -> pid_t {
+        assert!(!signals.is_empty());
+        let signals = signals.to_vec(); // allocated before the fork
+        // SAFETY: the child only calls async-signal-safe functions and leaves with `_exit`.
+        let pid = unsafe { libc::fork() };
+        assert!(pid >= 0, "fork failed: {}", std::io::Error::last_os_error());
+        if pid != 0 {
+            return pid;
+        }
+        // SAFETY: alarm is async-signal-safe.
+        unsafe { libc::alarm(watchdog_secs) };
+        let mut which = 0;
+        for i in 0..count {
+            let sig = signals.get(which).copied().unwrap_or(0);
+            which = (which + 1) % signals.len();
+            let value = libc::sigval {
+                sival_ptr: i as *mut libc::c_void,
+            };
+            loop {
+                // SAFETY: sigqueue has no memory-safety preconditions.
+                if unsafe { libc::sigqueue(to, sig, value) } == 0 {
+                    break;
+                }
+                // SAFETY: errno is thread-local and readable.
+                let errno = unsafe { *libc::__errno_location() };
+                if errno != libc::EAGAIN {
+                    // SAFETY: leaving the forked child.
+                    unsafe { libc::_exit(2) };
+                }
+                // SAFETY: sched_yield has no preconditions.
+                unsafe { libc::sched_yield() };
+            }
+        }
+        // SAFETY: leaving the forked child without running the parent's destructors.
+        unsafe { libc::_exit(0) }
+    }
+
+    /// Blocks `signals` in the calling thread (and in every thread it creates from now on).
+    pub fn block(signals: &[c_int]) {
+        mask(libc::SIG_BLOCK, signals)
+    }
+
+    /// Unblocks `signals` in the calling thread only.
+    pub fn unblock(signals: &[c_int]) {
+        mask(libc::SIG_UNBLOCK, signals)
+    }
+
+    fn mask(how: c_int, signals: &[c_int]) {
+        // SAFETY: the set is initialised by sigemptyset before use; pthread_sigmask only
+        // reads it.
+        unsafe {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            for &sig in signals {
+                libc::sigaddset(&mut set, sig);
+            }
+            assert_eq!(
+                libc::pthread_sigmask(how, &set, std::ptr::null_mut()),
+                0,
+                "pthread_sigmask"
+            );
+        }
+    }
+}

@@ -19,40 +19,9 @@ use sigmux::iterator::SignalsInfo;
 
 const N: usize = 100_000;
 
-/// Forks a child that sends `signals[i % len]` with payload `i` for `i` in `0..count`
-/// (retrying on `EAGAIN`), then exits. The child only calls `sigqueue`, `sched_yield` and
-/// `_exit`.
+/// A sender process: see `sigmux_testkit::rt::flood`.
 fn sender(to: pid_t, signals: &[c_int], count: usize) -> pid_t {
-    let signals = signals.to_vec(); // allocated before the fork
-                                    // SAFETY: the child only calls async-signal-safe functions and leaves with `_exit`.
-    let pid = unsafe { libc::fork() };
-    assert!(pid >= 0, "fork failed");
-    if pid == 0 {
-        // A watchdog: a stuck child must not outlive the test.
-        // SAFETY: alarm is async-signal-safe.
-        unsafe { libc::alarm(60) };
-        for i in 0..count {
-            let sig = signals[i % signals.len()];
-            let value = libc::sigval {
-                sival_ptr: i as *mut libc::c_void,
-            };
-            loop {
-                // SAFETY: sigqueue has no memory-safety preconditions.
-                if unsafe { libc::sigqueue(to, sig, value) } == 0 {
-                    break;
-                }
-                // SAFETY: reading errno and yielding are async-signal-safe.
-                let errno = unsafe { *libc::__errno_location() };
-                if errno != libc::EAGAIN {
-                    unsafe { libc::_exit(2) };
-                }
-                unsafe { libc::sched_yield() };
-            }
-        }
-        // SAFETY: leaving the forked child without running the parent's destructors.
-        unsafe { libc::_exit(0) };
-    }
-    pid
+    sigmux_testkit::rt::flood(to, signals, count, 60)
 }
 
 fn reap(pid: pid_t) {
