@@ -140,6 +140,7 @@ fn dispatch(args: &[String]) -> io::Result<Vec<f64>> {
         "wake" => crate::wake::child(rest),
         "flood" => crate::flood::child(rest),
         "footprint" => crate::footprint::child(rest),
+        "rt_flood" => crate::rt_flood::child(rest),
         other => Err(bad(format!("unknown section {other:?}"))),
     }
 }

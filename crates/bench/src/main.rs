@@ -38,6 +38,7 @@ mod receiver;
 mod register;
 mod registry;
 mod report;
+mod rt_flood;
 mod stats;
 mod sys;
 mod wake;
@@ -72,15 +73,18 @@ pub(crate) enum Section {
     Wake,
     Flood,
     Footprint,
+    /// Real-time `sigqueue` flood from another process (lossless delivery).
+    RtFlood,
 }
 
 impl Section {
-    const ALL: [Section; 5] = [
+    const ALL: [Section; 6] = [
         Section::Handler,
         Section::Register,
         Section::Wake,
         Section::Flood,
         Section::Footprint,
+        Section::RtFlood,
     ];
 
     fn name(self) -> &'static str {
@@ -90,6 +94,7 @@ impl Section {
             Section::Wake => "wake",
             Section::Flood => "flood",
             Section::Footprint => "footprint",
+            Section::RtFlood => "rt_flood",
         }
     }
 
@@ -103,7 +108,7 @@ usage: sigmux-bench [--quick] [--only SECTION[,SECTION...]] [--cpu N | --no-pin]
                     [--markdown FILE]
 
 Measures sigmux against signal-hook, tokio::signal and async-signal, and against the floor
-(raw sigaction handler, futex wake-up). Sections: handler, register, wake, flood, footprint.
+(raw sigaction handler, futex wake-up). Sections: handler, register, wake, flood, footprint, rt_flood.
 
   --quick      smoke run for CI (a few seconds per section; timings not meaningful)
   --only LIST  run only these sections
@@ -183,6 +188,7 @@ fn main() -> ExitCode {
             Section::Wake => wake::run(&opts),
             Section::Flood => flood::run(&opts),
             Section::Footprint => footprint::run(&opts),
+            Section::RtFlood => rt_flood::run(&opts),
         };
         for table in &result.tables {
             println!("{table}");
