@@ -99,8 +99,10 @@
 //!
 //! # Limitations
 //!
-//! * Signals of one kind that arrive close together are coalesced, and one batch is reported
-//!   in ascending numeric order rather than arrival order.
+//! * With the default exfiltrator, signals of one kind that arrive close together are
+//!   reported once, and one batch is reported in ascending numeric order rather than arrival
+//!   order. (With `sigmux`'s `Lossless` exfiltrator every delivery is reported, in the order
+//!   the handler stored it.)
 //! * The signals are registered for the whole process; other handlers of the same signal keep
 //!   running.
 //! * One stream is meant to be polled by one task at a time; for several consumers, create

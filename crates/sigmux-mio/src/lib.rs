@@ -40,8 +40,10 @@
 //!
 //! # Limitations
 //!
-//! * Signals of one kind that arrive close together are coalesced: `pending` reports each
-//!   signal number at most once per call, in ascending numeric order rather than arrival order.
+//! * With the default exfiltrator, signals of one kind that arrive close together are
+//!   reported once: `pending` reports each signal number at most once per call, in ascending
+//!   numeric order rather than arrival order. (With `sigmux`'s `Lossless` exfiltrator every
+//!   delivery is reported, in the order the handler stored it.)
 //! * The signals are registered for the whole process. Other handlers of the same signal keep
 //!   running; signals blocked by a thread's mask are delivered to another thread or stay pending.
 //! * A poll interrupted by a signal returns [`ErrorKind::Interrupted`](std::io::ErrorKind);

@@ -147,8 +147,9 @@
 //!
 //! # Limitations
 //!
-//! * Signals coalesce: several deliveries of the same standard signal while it is blocked
-//!   or pending become one. Actions count deliveries, not sends.
+//! * Standard signals coalesce: several sends of the same standard signal while it is
+//!   blocked or pending become one delivery (the kernel merges them). Actions count
+//!   deliveries, not sends. Real-time signals are queued and each one is delivered.
 //! * [`FORBIDDEN`] signals are refused by the checked functions; `SIGKILL` and `SIGSTOP`
 //!   cannot be caught at all.
 //! * Windows: the C runtime's `signal()` knows only `SIGINT`, `SIGILL`, `SIGABRT`, `SIGFPE`,

@@ -178,7 +178,10 @@
 //!
 //! * **Coalescing.** The kernel keeps at most one pending instance of each classic signal; so
 //!   do the flags and [`Signals`](iterator::Signals). Count work, not signals. The
-//!   `siginfo_t` exfiltrators keep a few deliveries per signal, then coalesce too.
+//!   `siginfo_t` exfiltrators `WithRawSiginfo` and `WithOrigin` keep a few deliveries per
+//!   signal and silently drop the rest — for queued real-time signals that loses payloads;
+//!   the `Lossless` exfiltrator (feature `extended-siginfo`) records every delivery and
+//!   reports any that did not fit ([real-time pitfalls](docs::pitfalls)).
 //! * **Masks.** Handlers run only in threads where the signal is not blocked
 //!   (`pthread_sigmask`). If every thread blocks a signal, nothing here sees it. A thread
 //!   blocked in [`wait`](iterator::SignalsInfo::wait) needs no particular mask: the

@@ -90,7 +90,11 @@
 //! [`WithOrigin`] (feature `extended-siginfo`) reports the sender's pid and uid, the cause,
 //! the `sigqueue` payload and a child's status for `SIGCHLD`; [`WithRawSiginfo`] the whole
 //! `siginfo_t`. These keep a few deliveries per signal instead of one (see
-//! [`Channel`](crate::low_level::channel::Channel)).
+//! [`Channel`](crate::low_level::channel::Channel)) and drop the rest silently.
+//! [`Lossless`](crate::iterator::exfiltrator::Lossless) (feature `extended-siginfo`) keeps
+//! every delivery, in order, in a ring of the capacity you choose, and reports per signal
+//! any that did not fit: the choice for real-time signals with payloads (`sigqueue`), or
+//! when you need exact handler counts (see [real-time payloads](super::pitfalls)).
 //!
 //! On Linux and Android the blocked thread sleeps on a semaphore the handler posts, without a
 //! pipe; elsewhere on a self-pipe. Either way it does not matter which thread the kernel runs

@@ -57,15 +57,37 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 //!
-//! The higher-level patterns coalesce on purpose, on top of the kernel: a flag is set once
+//! The higher-level patterns merge on purpose, on top of the kernel: a flag is set once
 //! however often the signal came, and [`Signals`](crate::iterator::Signals) reports each
-//! signal at most once per batch. The `siginfo_t` exfiltrators
+//! signal at most once per batch — right for "this happened". The `siginfo_t` exfiltrators
 //! ([`WithOrigin`](crate::iterator::exfiltrator::WithOrigin),
 //! [`WithRawSiginfo`](crate::iterator::exfiltrator::WithRawSiginfo)) keep a few deliveries
-//! per signal and drop further ones while the reader is behind (see
-//! [`Channel`](crate::low_level::channel::Channel)). For real-time signals whose every payload
-//! matters, record them in an action of your own, as above, into a structure that is
-//! async-signal-safe and large enough.
+//! per signal and **drop further ones, silently**, while the reader is behind (see
+//! [`Channel`](crate::low_level::channel::Channel)): for real-time signals that is data lost,
+//! not coalescing.
+//!
+//! # Real-time payloads: choose lossless delivery
+//!
+//! When every delivery matters — `sigqueue` payloads, or knowing how many times a signal was
+//! handled — use the [`Lossless`](crate::iterator::exfiltrator::Lossless) exfiltrator
+//! (feature `extended-siginfo`) on the iterator or any adapter. Its handler records every
+//! delivery into a ring whose capacity you choose, allocated up front; the reader gets them
+//! in the order they were stored, each with its sender, cause and payload, and if the ring
+//! was full, a [`Record::Lost`](crate::iterator::exfiltrator::lossless::Record::Lost) item in
+//! place of the ones that did not fit, saying which signal lost how many: never a silent gap.
+//! For standard signals it counts the handler's runs exactly; the kernel's own merging of a
+//! pending standard signal stays. Keep the order exact by letting one thread take the signal
+//! (block it in the others). `examples/rt_payloads.rs` is a runnable receiver with its own
+//! sender mode. See [its module](crate::iterator::exfiltrator::lossless) for how to choose.
+//!
+//! # Claimed senders
+//!
+//! The pid and uid in a `siginfo_t` are the kernel's word for `kill`, `tgkill` and signals it
+//! generates, but for `sigqueue`-style codes on Linux they are whatever the sender wrote
+//! (`rt_sigqueueinfo` accepts any pid and uid). [`Origin::sender`](crate::low_level::siginfo::Origin::sender)
+//! says which ([`Sender`](crate::low_level::siginfo::Sender)); never authorize on a claimed
+//! sender. ([`Origin::process`](crate::low_level::siginfo::Origin::process) does not tell the
+//! difference: it is kept as signal-hook has it.)
 //!
 //! # Masks and threads
 //!

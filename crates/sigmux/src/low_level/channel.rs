@@ -84,8 +84,11 @@ impl<T> Cell<T> {
 /// Compared with an ordinary channel it is restricted:
 ///
 /// * it holds at most a few values (currently 5); when full, [`send`](Channel::send) drops the
-///   new value silently — as the kernel coalesces a signal that arrives while the same one is
-///   pending, so use one channel per signal;
+///   new value silently. For a standard signal that loses nothing the kernel would have kept
+///   (it merges a signal sent while the same one is pending); for a queued real-time signal
+///   it loses a delivery and its payload (see
+///   [`Lossless`](crate::iterator::exfiltrator::Lossless) for a lossless store). Use one
+///   channel per signal;
 /// * nothing blocks: [`recv`](Channel::recv) returns `None` when empty, and nobody is woken up
 ///   (pair it with a [self-pipe](crate::low_level::pipe) for that).
 ///
@@ -158,7 +161,7 @@ impl<T> Channel<T> {
                 return;
             }
         }
-        // No room: drop the value, like the kernel coalesces a pending signal.
+        // No room: drop the value (documented: a loss for queued real-time signals).
     }
 
     /// Takes the oldest value out, or returns `None` if there is none. Never blocks.

@@ -15,7 +15,11 @@ use libc::{c_int, siginfo_t};
 /// status.
 ///
 /// Decoding happens outside the handler, in Rust (no C compiler needed). Up to a few
-/// deliveries per signal are kept between two looks of the iterator.
+/// deliveries per signal are kept between two looks of the iterator; further ones are dropped
+/// silently (for real-time payloads use [`Lossless`](super::Lossless)).
+///
+/// [`Origin::process`] is what the `siginfo_t` says; for `sigqueue` on Linux the sender wrote
+/// it itself. [`Origin::sender`] tells attested from claimed.
 ///
 /// ```
 /// use sigmux::consts::SIGUSR1;

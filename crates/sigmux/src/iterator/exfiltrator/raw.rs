@@ -48,7 +48,9 @@ impl Drop for Slot {
 /// (sender, cause, payload) see [`WithOrigin`](super::WithOrigin).
 ///
 /// Up to a few deliveries per signal are kept between two looks of the iterator; further ones
-/// are coalesced (dropped), as the kernel does for pending signals.
+/// are dropped silently. For standard signals the kernel merges most repeats anyway; for
+/// queued real-time signals each dropped one is a lost payload: use
+/// [`Lossless`](super::Lossless) when every delivery matters.
 ///
 /// ```
 /// use sigmux::consts::SIGUSR1;
