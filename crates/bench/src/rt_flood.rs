@@ -201,10 +201,8 @@ pub(crate) fn child(args: &[String]) -> io::Result<Vec<f64>> {
     match name.as_str() {
         "sigmux" => {
             use sigmux::iterator::exfiltrator::lossless::{Lossless, Record};
-            let mut signals = sigmux::iterator::SignalsInfo::with_exfiltrator(
-                [sig],
-                Lossless::new(count),
-            )?;
+            let mut signals =
+                sigmux::iterator::SignalsInfo::with_exfiltrator([sig], Lossless::new(count))?;
             start = sys::thread_cpu_ns();
             let sender = fork_sender(me, sig, count)?;
             let mut done = false;
@@ -269,9 +267,8 @@ pub(crate) fn child(args: &[String]) -> io::Result<Vec<f64>> {
             let mut buf: [libc::signalfd_siginfo; 64] = unsafe { std::mem::zeroed() };
             while tally.received < count {
                 // SAFETY: the buffer is valid for its whole size.
-                let n = unsafe {
-                    libc::read(fd, buf.as_mut_ptr().cast(), std::mem::size_of_val(&buf))
-                };
+                let n =
+                    unsafe { libc::read(fd, buf.as_mut_ptr().cast(), std::mem::size_of_val(&buf)) };
                 if n < 0 {
                     let err = io::Error::last_os_error();
                     if err.kind() == io::ErrorKind::Interrupted {

@@ -4,7 +4,10 @@
 //! Runs in a forked, single-threaded child (`in_child`, which takes the test lock): the
 //! handler then never runs twice at once, so the order it stores in is the kernel's (see
 //! `sigmux::iterator::exfiltrator::lossless`).
-#![cfg(all(any(target_os = "linux", target_os = "android"), feature = "support-v1_0"))]
+#![cfg(all(
+    any(target_os = "linux", target_os = "android"),
+    feature = "support-v1_0"
+))]
 
 use std::io::ErrorKind;
 use std::time::{Duration, Instant};

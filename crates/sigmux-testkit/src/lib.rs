@@ -171,7 +171,7 @@ pub mod rt {
     pub fn flood(to: pid_t, signals: &[c_int], count: usize, watchdog_secs: u32) -> pid_t {
         assert!(!signals.is_empty());
         let signals = signals.to_vec(); // allocated before the fork
-        // SAFETY: the child only calls async-signal-safe functions and leaves with `_exit`.
+                                        // SAFETY: the child only calls async-signal-safe functions and leaves with `_exit`.
         let pid = unsafe { libc::fork() };
         assert!(pid >= 0, "fork failed: {}", std::io::Error::last_os_error());
         if pid != 0 {

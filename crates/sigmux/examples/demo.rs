@@ -29,7 +29,7 @@ mod demo {
     use sigmux::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1};
     use sigmux::iterator::exfiltrator::WithOrigin;
     use sigmux::iterator::SignalsInfo;
-    use sigmux::low_level::siginfo::Origin;
+    use sigmux::low_level::siginfo::{Origin, Sender};
     use sigmux::low_level::signal_name;
     use sigmux::Shutdown;
 
@@ -40,12 +40,19 @@ mod demo {
     }
 
     fn describe(origin: &Origin) -> String {
-        match origin.process {
-            Some(p) => format!(
-                "from pid {} (uid {}), cause {:?}",
+        // `origin.sender()` says whether the kernel vouches for the pid/uid (kill, tgkill,
+        // kernel-generated) or the sender wrote them itself (sigqueue on Linux): never trust a
+        // claimed sender for anything.
+        match origin.sender() {
+            Sender::Attested(p) => format!(
+                "from pid {} (uid {}), attested by the kernel, cause {:?}",
                 p.pid, p.uid, origin.cause
             ),
-            None => format!("sender unknown, cause {:?}", origin.cause),
+            Sender::Claimed(p) => format!(
+                "claiming to be pid {} (uid {}) — unverified, the sender wrote it, cause {:?}",
+                p.pid, p.uid, origin.cause
+            ),
+            _ => format!("sender unknown, cause {:?}", origin.cause),
         }
     }
 
