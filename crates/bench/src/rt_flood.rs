@@ -143,8 +143,9 @@ fn fork_sender(to: libc::pid_t, sig: c_int, count: usize) -> io::Result<libc::pi
         let value = libc::sigval {
             sival_ptr: i as *mut libc::c_void,
         };
-        // SAFETY: sigqueue has no memory-safety preconditions; errno is readable.
+        // SAFETY: sigqueue has no memory-safety preconditions.
         while unsafe { libc::sigqueue(to, sig, value) } != 0 {
+            // SAFETY: errno is this thread's and always readable.
             if unsafe { *libc::__errno_location() } != libc::EAGAIN {
                 // SAFETY: leaving the forked child.
                 unsafe { libc::_exit(2) };

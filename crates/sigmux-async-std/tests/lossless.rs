@@ -5,7 +5,7 @@
 //! that polls the stream has the signal unblocked (the executor's and the reactor's threads
 //! are started while it is blocked): the handler then never runs twice at once, so the order
 //! it stores in is the kernel's (see `sigmux::iterator::exfiltrator::lossless`).
-#![cfg(all(any(target_os = "linux", target_os = "android")))]
+#![cfg(any(target_os = "linux", target_os = "android"))]
 
 use std::task::Context;
 use std::time::Duration;

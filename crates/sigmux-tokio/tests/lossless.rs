@@ -4,7 +4,7 @@
 //! Runs in a forked child (`in_child`, which takes the test lock) in which only the thread
 //! that polls the stream has the signal unblocked: the handler then never runs twice at once,
 //! so the order it stores in is the kernel's (see `sigmux::iterator::exfiltrator::lossless`).
-#![cfg(all(any(target_os = "linux", target_os = "android")))]
+#![cfg(any(target_os = "linux", target_os = "android"))]
 
 use std::task::Context;
 use std::time::Duration;

@@ -274,12 +274,15 @@ fn forged_sender_is_reported_as_claimed() {
                 (*rt).uid = 4242;
                 (*rt).value = 77;
             }
-            // SAFETY: the syscall reads `info`, which is valid; then a plain kill.
+            // SAFETY: the system call only reads `info`, which is valid.
             let rc = unsafe { libc::syscall(libc::SYS_rt_sigqueueinfo, parent, sig, &info) };
             if rc != 0 {
+                // SAFETY: leaving the forked child.
                 unsafe { libc::_exit(3) };
             }
+            // SAFETY: kill has no memory-safety preconditions.
             unsafe { libc::kill(parent, sig) };
+            // SAFETY: leaving the forked child without running the parent's destructors.
             unsafe { libc::_exit(0) };
         }
         reap(child);

@@ -336,7 +336,7 @@ unsafe impl Exfiltrator for Lossless {
     type Output = Record;
 
     fn supports_signal(&self, signal: c_int) -> bool {
-        usize::try_from(signal).map_or(false, |s| s > 0 && s < MAX_SIGNUM)
+        usize::try_from(signal).is_ok_and(|s| s > 0 && s < MAX_SIGNUM)
     }
 
     fn store(&self, _: &(), signal: c_int, info: &siginfo_t) {
