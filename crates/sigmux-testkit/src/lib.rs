@@ -191,9 +191,9 @@ pub mod rt {
                 if unsafe { libc::sigqueue(to, sig, value) } == 0 {
                     break;
                 }
-                // SAFETY: errno is thread-local and readable.
-                let errno = unsafe { *libc::__errno_location() };
-                if errno != libc::EAGAIN {
+                // (Reads errno; allocates nothing.)
+                let errno = std::io::Error::last_os_error().raw_os_error();
+                if errno != Some(libc::EAGAIN) {
                     // SAFETY: leaving the forked child.
                     unsafe { libc::_exit(2) };
                 }

@@ -61,6 +61,7 @@
 //! # Example
 //!
 //! ```
+//! # #[cfg(any(target_os = "linux", target_os = "android"))] {
 //! use sigmux::iterator::exfiltrator::lossless::{Lossless, Record};
 //! use sigmux::iterator::SignalsInfo;
 //!
@@ -84,6 +85,7 @@
 //! }
 //! assert_eq!(got, (0..10).collect::<Vec<usize>>());
 //! assert_eq!(lossless.handler_runs(rt), 10);
+//! # }
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
