@@ -232,11 +232,12 @@ impl Lossless {
     pub const DEFAULT_CAPACITY: usize = 4096;
 
     /// Room for `capacity` unread deliveries (at least 2), allocated now: about
-    /// `capacity × 140` bytes on 64-bit Linux.
+    /// `capacity × 152` bytes on 64-bit Linux (a `siginfo_t` and three words per place).
     ///
-    /// For real-time signals sent faster than you read them, choose at least the largest
-    /// burst you must not lose; the kernel itself queues at most `RLIMIT_SIGPENDING` signals
-    /// per user (`ulimit -i`), so a capacity of that size is never the bottleneck.
+    /// The handler moves deliveries from the kernel's queue into the ring as fast as they
+    /// come, whether or not you read: choose at least the largest number of deliveries your
+    /// reader may fall behind by (the largest burst). Beyond that they are lost — and
+    /// reported as [`Record::Lost`].
     pub fn new(capacity: usize) -> Self {
         Lossless(Arc::new(State {
             ring: Ring::new(capacity),
