@@ -323,3 +323,42 @@ fn forged_sender_is_reported_as_claimed() {
     })
     .assert_success();
 }
+
+/// `remove_signal` throws away what the removed signal left in the shared ring and nothing
+/// else: the other signal's records stay, in order, and a signal added again reports only
+/// what arrives after.
+#[test]
+fn remove_signal_discards_only_that_signals_records() {
+    sigmux_testkit::in_child(30, || {
+        let rt = libc::SIGRTMIN();
+        let (a, b) = (rt + 9, rt + 10);
+        let signals = SignalsInfo::with_exfiltrator([a, b], Lossless::new(64)).unwrap();
+        let mut signals = signals;
+        let queue = |sig: c_int, n: usize| {
+            let value = libc::sigval {
+                sival_ptr: n as *mut libc::c_void,
+            };
+            // SAFETY: sigqueue has no memory-safety preconditions.
+            assert_eq!(unsafe { libc::sigqueue(me(), sig, value) }, 0);
+        };
+        queue(a, 0);
+        queue(b, 1);
+        queue(a, 2);
+        queue(b, 3);
+        assert!(signals.remove_signal(a));
+        let got: Vec<_> = signals
+            .pending()
+            .map(|r| (r.signal(), payload(&r).unwrap()))
+            .collect();
+        assert_eq!(got, [(b, 1), (b, 3)]);
+        signals.add_signal(a).unwrap();
+        queue(a, 4);
+        let got: Vec<_> = signals
+            .wait()
+            .map(|r| (r.signal(), payload(&r).unwrap()))
+            .collect();
+        assert_eq!(got, [(a, 4)]);
+        0
+    })
+    .assert_success();
+}
