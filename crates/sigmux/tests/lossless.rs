@@ -362,3 +362,50 @@ fn remove_signal_discards_only_that_signals_records() {
     })
     .assert_success();
 }
+
+/// Losses between stored records are reported exactly where they happened: a full ring loses
+/// deliveries, the reader takes part of it, later deliveries are stored again — the loss
+/// report comes after the records stored before it and before those stored after it.
+#[test]
+fn losses_between_records_are_reported_in_place() {
+    sigmux_testkit::in_child(30, || {
+        let sig = libc::SIGRTMIN() + 11;
+        let lossless = Lossless::new(16);
+        let mut signals = SignalsInfo::with_exfiltrator([sig], lossless.clone()).unwrap();
+        let burst = |from: usize, to: usize| {
+            // Queue while blocked, then unblock: the handler takes them all at once.
+            sigmux_testkit::rt::block(&[sig]);
+            for n in from..to {
+                let value = libc::sigval {
+                    sival_ptr: n as *mut libc::c_void,
+                };
+                // SAFETY: sigqueue has no memory-safety preconditions.
+                assert_eq!(unsafe { libc::sigqueue(me(), sig, value) }, 0);
+            }
+            sigmux_testkit::rt::unblock(&[sig]);
+        };
+        burst(0, 40); // 0..16 stored, 24 lost
+        let mut seen: Vec<Record> = signals.pending().take(8).collect(); // 0..8
+        burst(40, 80); // 8 places free: 40..48 stored, 32 lost
+        while seen.len() < 26 {
+            seen.extend(signals.pending());
+        }
+        let described: Vec<String> = seen
+            .iter()
+            .map(|r| match r {
+                Record::Delivered(d) => format!("{}", d.value.unwrap().ptr),
+                Record::Lost(l) => format!("lost {}", l.count),
+                _ => unreachable!(),
+            })
+            .collect();
+        let mut expected: Vec<String> = (0..16).map(|n| n.to_string()).collect();
+        expected.push("lost 24".into());
+        expected.extend((40..48).map(|n| n.to_string()));
+        expected.push("lost 32".into());
+        assert_eq!(described, expected);
+        assert_eq!(lossless.lost(sig), 56);
+        assert_eq!(lossless.handler_runs(sig), 80);
+        0
+    })
+    .assert_success();
+}
