@@ -200,6 +200,8 @@
     allow(rustdoc::broken_intra_doc_links)
 )]
 
+#[cfg(unix)]
+pub mod child;
 pub mod consts;
 pub mod flag;
 #[cfg(all(not(windows), feature = "iterator"))]

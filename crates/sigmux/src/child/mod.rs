@@ -1,0 +1,802 @@
+//! Watch the child processes you started and learn each one's exit exactly once, without
+//! stealing anybody else's children.
+//!
+//! # SIGCHLD and child processes
+//!
+//! ## Why not `waitpid(-1)`
+//!
+//! A process has one set of children and any thread may reap any of them. A library that
+//! reaps "whatever exited" (`waitpid(-1)`, or a wait on a process group) takes exit statuses
+//! that belong to other parts of the program: std's [`Child::wait`](std::process::Child::wait)
+//! on another thread then fails with `ECHILD`, and so do tokio::process and async-process.
+//! [`Children`] never does that: it only ever waits on the pids it was given (one pidfd or
+//! one `waitpid(pid, WNOHANG)` per watched pid). The one exception is the orphan reaper, which
+//! you have to ask for ([`Options::reap_orphans`]) and which steals by design.
+//!
+//! ## Why SIGCHLD is not a count of exits
+//!
+//! `SIGCHLD` is a classic signal: while one is pending, more exits add nothing. When fifty
+//! children exit together a handler may run five times, and a
+//! [`WithOrigin`](crate::iterator::exfiltrator::WithOrigin) iterator reports five senders.
+//! A `SIGCHLD` therefore only means "some child changed state, look"; the looking has to be
+//! done by waiting on each candidate pid. (It is also sent for stopped and continued
+//! children, and for children of other components.)
+//!
+//! ## What [`Children`] does
+//!
+//! You hand it a [`std::process::Child`] (by value: it now owns the child) or the pid of a
+//! child you promise not to wait for yourself, and it reports each one's
+//! [`ExitStatus`] exactly once, as an [`Exit`]:
+//!
+//! * blocking: [`wait`](Children::wait) (any), [`wait_timeout`](Children::wait_timeout),
+//!   [`wait_pid`](Children::wait_pid) (one), or [`iter`](Children::iter);
+//! * without blocking: [`try_wait`](Children::try_wait);
+//! * async on any runtime: the [`Children`] is a descriptor ([`AsFd`]) that becomes readable
+//!   when a watched child exits; register it with your reactor (tokio's `AsyncFd`,
+//!   async-io's `Async`, mio, …) and call [`try_wait`](Children::try_wait) until it returns
+//!   `None` each time it is readable.
+//!
+//! Two mechanisms ([`Mechanism`]), chosen when the [`Children`] is made:
+//!
+//! * **pidfd** (Linux 5.4 and later, the default there): each watched child gets a pidfd,
+//!   opened when it is watched — while we own it, so before anybody could reap it. The pidfd
+//!   becomes readable when the child exits, and the status is collected with
+//!   `waitid(P_PIDFD)`, which cannot be confused by a recycled pid. The pidfds sit in one
+//!   epoll instance, so a wake-up only looks at the children that exited.
+//! * **SIGCHLD** (every Unix, and the fallback on Linux): a `SIGCHLD` action registered
+//!   through [`sigmux-registry`](sigmux_registry) — so it coexists with every other `SIGCHLD`
+//!   listener — writes one byte into a pipe (async-signal-safe, nothing else); ordinary code
+//!   then calls `waitpid(pid, WNOHANG)` for each watched pid. Force it with
+//!   [`Options::mechanism`] or the environment variable `SIGMUX_CHILDREN=sigchld` (read when
+//!   [`Mechanism::Auto`] is resolved), e.g. to test it on Linux.
+//!
+//! ```
+//! use std::process::Command;
+//! use sigmux::child::Children;
+//!
+//! let children = Children::new()?;
+//! let a = children.watch(Command::new("true").spawn()?)?;
+//! let b = children.watch(Command::new("false").spawn()?)?;
+//! let mut seen = Vec::new();
+//! for exit in &children {
+//!     let exit = exit?;
+//!     seen.push((exit.pid(), exit.status().code()));
+//! }
+//! seen.sort();
+//! let mut want = vec![(a, Some(0)), (b, Some(1))];
+//! want.sort();
+//! assert_eq!(seen, want);
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! ## Rules
+//!
+//! * **Whoever reaps a pid owns its status.** Once watched, a child must not be waited for by
+//!   anything else: pass the [`Child`] by value (the [`Children`] keeps it, and drops it
+//!   after reporting the exit, closing the pipes you did not `take()`), or call
+//!   [`watch_pid`](Children::watch_pid) only for a pid you will never wait for yourself.
+//!   If somebody else reaps it anyway, its exit is never reported (it stops being watched).
+//! * **A watched child that has already exited is reported** (it stays a zombie until
+//!   reaped, and the pidfd of a zombie is readable at once).
+//! * **One style per [`Children`]:** blocking waits from any number of threads are fine, and
+//!   so is one async task per [`Children`]; do not mix async readiness and blocking waits on
+//!   the same one (a blocking waiter may consume the readiness an async waiter needed).
+//! * **fork.** Watched children belong to the process that started them: a forked child
+//!   cannot wait for its parent's children. Every method of a [`Children`] inherited through
+//!   `fork` returns an error in the child (checked with `getpid` before any lock is taken, so
+//!   a lock held by another thread of the parent at the fork cannot hang it); the child can
+//!   make its own [`Children`] for its own children, and neither steals from the other.
+//! * **Dropping** a [`Children`] stops watching: children still running are neither killed
+//!   nor waited for (they stay zombies after exiting, unless the process ends or an orphan
+//!   reaper takes them).
+//!
+//! ## Orphans, supervisors and PID 1
+//!
+//! With [`Options::reap_orphans`] a [`Children`] also reaps every exited child of the
+//! process that it does not watch, and on Linux makes the process a *child subreaper*
+//! (`PR_SET_CHILD_SUBREAPER`, which stays on for the life of the process), so orphaned
+//! descendants are re-parented to it and reaped there instead of by init. It is for
+//! supervisors and PID 1, and **steals by design**: a child of this process that another
+//! component waits for (std's `Child::wait`, tokio::process, another [`Children`]) may be
+//! reaped by it, and the other component then gets `ECHILD`. Its own watched children are
+//! still reported to their watchers. Reaped orphans are counted by
+//! [`orphans_reaped`](Children::orphans_reaped). With it on, [`wait`](Children::wait) and
+//! [`iter`](Children::iter) keep waiting when no watched child is left (the reaper must keep
+//! running).
+
+mod sys;
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::io;
+use std::os::unix::io::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::process::{Child, ExitStatus};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use libc::pid_t;
+
+use sigmux_registry::SigId;
+
+/// How a [`Children`] learns that a watched child exited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Mechanism {
+    /// pidfd where the kernel has it (Linux 5.4+), SIGCHLD elsewhere. The environment
+    /// variable `SIGMUX_CHILDREN=sigchld` turns it into [`Sigchld`](Mechanism::Sigchld).
+    Auto,
+    /// One pidfd per child in an epoll set, reaped with `waitid(P_PIDFD)` (Linux 5.4+).
+    /// Asking for it where it is missing is an error of kind `Unsupported`.
+    Pidfd,
+    /// A `SIGCHLD` action through the registry that wakes a pipe, then
+    /// `waitpid(pid, WNOHANG)` for each watched pid. Works on every Unix.
+    Sigchld,
+}
+
+/// How to make a [`Children`].
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    mechanism: Mechanism,
+    reap_orphans: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options::new()
+    }
+}
+
+impl Options {
+    /// [`Mechanism::Auto`], no orphan reaping.
+    pub const fn new() -> Self {
+        Options {
+            mechanism: Mechanism::Auto,
+            reap_orphans: false,
+        }
+    }
+
+    /// Chooses the mechanism (default [`Mechanism::Auto`]).
+    pub const fn mechanism(mut self, mechanism: Mechanism) -> Self {
+        self.mechanism = mechanism;
+        self
+    }
+
+    /// Opt-in orphan reaping for supervisors and PID 1 (default off). **Steals by design**:
+    /// see [the module docs](self#orphans-supervisors-and-pid-1).
+    pub const fn reap_orphans(mut self, on: bool) -> Self {
+        self.reap_orphans = on;
+        self
+    }
+}
+
+/// One watched child's exit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Exit {
+    pid: u32,
+    status: ExitStatus,
+}
+
+impl Exit {
+    /// The child's process id.
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// How it ended: [`code`](ExitStatus::code), or with
+    /// [`ExitStatusExt`](std::os::unix::process::ExitStatusExt) the
+    /// [`signal`](std::os::unix::process::ExitStatusExt::signal) and
+    /// [`core_dumped`](std::os::unix::process::ExitStatusExt::core_dumped).
+    pub fn status(&self) -> ExitStatus {
+        self.status
+    }
+}
+
+/// The resolved mechanism, with what it needs.
+#[derive(Debug)]
+enum Kind {
+    #[cfg(target_os = "linux")]
+    Pidfd { epoll: OwnedFd },
+    Sigchld,
+}
+
+/// The token of the wake-up pipe in the epoll set (pids are positive `pid_t`s).
+#[cfg(target_os = "linux")]
+const WAKE_TOKEN: u64 = u64::MAX;
+
+#[derive(Debug)]
+struct Watched {
+    #[cfg(target_os = "linux")]
+    pidfd: Option<OwnedFd>,
+    /// Kept until the exit is reported, then dropped (closing its remaining pipes). Only
+    /// held, never read: owning it is what keeps anyone else from waiting for it.
+    #[allow(dead_code)]
+    child: Option<Child>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    watched: HashMap<pid_t, Watched>,
+    ready: VecDeque<Exit>,
+    /// A thread is blocked in `poll` on the descriptor (the others wait on the condvar).
+    polling: bool,
+    /// Scratch space for epoll tokens.
+    tokens: Vec<u64>,
+}
+
+/// A set of watched child processes; see [the module docs](self).
+///
+/// It is `Send` and `Sync`: share it by reference or in an `Arc` between threads.
+pub struct Children {
+    /// The process that made it; every method refuses to run in another (a forked child).
+    owner: pid_t,
+    kind: Kind,
+    reap_orphans: bool,
+    wake_read: OwnedFd,
+    wake_write: OwnedFd,
+    sigchld: Option<SigId>,
+    state: Mutex<State>,
+    /// Wakes blocking waiters that are not the one polling the descriptor.
+    turn: Condvar,
+    orphans: AtomicU64,
+}
+
+impl fmt::Debug for Children {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Children")
+            .field("mechanism", &self.mechanism())
+            .field("reap_orphans", &self.reap_orphans)
+            .field("fd", &self.as_raw_fd())
+            .finish_non_exhaustive()
+    }
+}
+
+fn getpid() -> pid_t {
+    // SAFETY: getpid has no preconditions.
+    unsafe { libc::getpid() }
+}
+
+/// Resolves [`Mechanism::Auto`] (and checks [`Mechanism::Pidfd`]).
+fn resolve(mechanism: Mechanism) -> io::Result<Mechanism> {
+    match mechanism {
+        Mechanism::Sigchld => Ok(Mechanism::Sigchld),
+        Mechanism::Pidfd => {
+            if pidfd_supported() {
+                Ok(Mechanism::Pidfd)
+            } else {
+                Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "pidfd (pidfd_open and waitid(P_PIDFD), Linux 5.4+) is not available",
+                ))
+            }
+        }
+        Mechanism::Auto => {
+            let forced = std::env::var_os("SIGMUX_CHILDREN").map_or(false, |v| v == "sigchld");
+            Ok(if !forced && pidfd_supported() {
+                Mechanism::Pidfd
+            } else {
+                Mechanism::Sigchld
+            })
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn pidfd_supported() -> bool {
+    // 0 unknown, 1 yes, 2 no. A race only repeats the probe.
+    static CACHE: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+    match CACHE.load(Ordering::Relaxed) {
+        1 => true,
+        2 => false,
+        _ => {
+            let yes = sys::pidfd::supported();
+            CACHE.store(if yes { 1 } else { 2 }, Ordering::Relaxed);
+            yes
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn pidfd_supported() -> bool {
+    false
+}
+
+fn check_pid(pid: u32) -> io::Result<pid_t> {
+    match pid_t::try_from(pid) {
+        Ok(p) if p > 0 => Ok(p),
+        _ => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} is not a process id (must be 1..=pid_t::MAX)", pid),
+        )),
+    }
+}
+
+impl Children {
+    /// A new, empty set with [`Options::new`]: pidfd where available, no orphan reaping.
+    pub fn new() -> io::Result<Self> {
+        Self::with_options(Options::new())
+    }
+
+    /// A new, empty set.
+    ///
+    /// # Errors
+    ///
+    /// `Unsupported` for [`Mechanism::Pidfd`] where the kernel lacks it; descriptor
+    /// exhaustion; the registry's errors for `SIGCHLD`; `prctl` errors for orphan reaping.
+    pub fn with_options(options: Options) -> io::Result<Self> {
+        let mechanism = resolve(options.mechanism)?;
+        let (wake_read, wake_write) = crate::sys::pipe()?;
+        crate::sys::set_nonblocking(wake_read.as_raw_fd())?;
+        let kind = match mechanism {
+            #[cfg(target_os = "linux")]
+            Mechanism::Pidfd => {
+                let epoll = sys::pidfd::epoll()?;
+                sys::pidfd::add(&epoll, wake_read.as_raw_fd(), WAKE_TOKEN)?;
+                Kind::Pidfd { epoll }
+            }
+            _ => Kind::Sigchld,
+        };
+        if options.reap_orphans {
+            sys::become_subreaper()?;
+        }
+        let mut children = Children {
+            owner: getpid(),
+            kind,
+            reap_orphans: options.reap_orphans,
+            wake_read,
+            wake_write,
+            sigchld: None,
+            state: Mutex::new(State::default()),
+            turn: Condvar::new(),
+            orphans: AtomicU64::new(0),
+        };
+        if matches!(children.kind, Kind::Sigchld) || options.reap_orphans {
+            let fd = children.wake_write.as_raw_fd();
+            // SAFETY: the action only writes one byte to a non-blocking descriptor
+            // (`write_byte`: async-signal-safe, no allocation, no lock, no panic) and captures
+            // a plain integer. The descriptor stays open until the action is unregistered
+            // (in `drop`, before the fields are dropped), and `unregister` waits for
+            // running handlers.
+            let id = unsafe {
+                sigmux_registry::register(libc::SIGCHLD, move || crate::sys::write_byte(fd))
+            }?;
+            children.sigchld = Some(id);
+        }
+        Ok(children)
+    }
+
+    /// The mechanism in use ([`Mechanism::Pidfd`] or [`Mechanism::Sigchld`], never `Auto`).
+    pub fn mechanism(&self) -> Mechanism {
+        match self.kind {
+            #[cfg(target_os = "linux")]
+            Kind::Pidfd { .. } => Mechanism::Pidfd,
+            Kind::Sigchld => Mechanism::Sigchld,
+        }
+    }
+
+    /// Watches `child`, taking ownership of it; returns its pid. Take its `stdin`, `stdout`
+    /// and `stderr` first if you need them; the rest is dropped once the exit is reported.
+    ///
+    /// # Errors
+    ///
+    /// As for [`watch_pid`](Self::watch_pid); the child is then dropped (not killed, not
+    /// waited for).
+    pub fn watch(&self, child: Child) -> io::Result<u32> {
+        let pid = child.id();
+        self.watch_inner(pid, Some(child))?;
+        Ok(pid)
+    }
+
+    /// Watches the child process `pid`. The caller promises that nothing else waits for it
+    /// (not std's `Child::wait`, not another watcher): whoever reaps it first gets its status.
+    /// A child that already exited (but was not reaped) is reported.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` for 0, a number above `pid_t::MAX`, or a pid that is not an unreaped
+    /// child of this process; `AlreadyExists` if it is watched already; an error in a forked
+    /// child of the process that made this `Children`.
+    pub fn watch_pid(&self, pid: u32) -> io::Result<()> {
+        self.watch_inner(pid, None)
+    }
+
+    fn watch_inner(&self, pid: u32, child: Option<Child>) -> io::Result<()> {
+        self.check_owner()?;
+        let pid = check_pid(pid)?;
+        let not_child = || {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{} is not an unreaped child of this process", pid),
+            )
+        };
+        match &self.kind {
+            #[cfg(target_os = "linux")]
+            Kind::Pidfd { epoll } => {
+                // Opened first, while the child is ours: from here on a recycled pid cannot
+                // be mistaken for it.
+                let pidfd = sys::pidfd::open(pid).map_err(|e| {
+                    if e.raw_os_error() == Some(libc::ESRCH) {
+                        not_child()
+                    } else {
+                        e
+                    }
+                })?;
+                if !sys::pidfd::is_unreaped_child(&pidfd)? {
+                    return Err(not_child());
+                }
+                let mut st = self.lock();
+                if st.watched.contains_key(&pid) {
+                    return Err(already(pid));
+                }
+                sys::pidfd::add(epoll, pidfd.as_raw_fd(), pid as u64)?;
+                st.watched.insert(
+                    pid,
+                    Watched {
+                        pidfd: Some(pidfd),
+                        child,
+                    },
+                );
+            }
+            Kind::Sigchld => {
+                if !sys::is_unreaped_child(pid)? {
+                    return Err(not_child());
+                }
+                let mut st = self.lock();
+                if st.watched.contains_key(&pid) {
+                    return Err(already(pid));
+                }
+                st.watched.insert(
+                    pid,
+                    Watched {
+                        #[cfg(target_os = "linux")]
+                        pidfd: None,
+                        child,
+                    },
+                );
+                drop(st);
+                // It may have exited already (its SIGCHLD long gone): make the next look scan.
+                crate::sys::write_byte(self.wake_write.as_raw_fd());
+            }
+        }
+        Ok(())
+    }
+
+    /// How many watched children have not been reported yet (running, exited but not yet
+    /// collected, or collected and queued).
+    pub fn len(&self) -> usize {
+        match self.check_owner() {
+            Ok(()) => {
+                let st = self.lock();
+                st.watched.len() + st.ready.len()
+            }
+            Err(_) => 0,
+        }
+    }
+
+    /// Whether [`len`](Self::len) is 0.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// How many unwatched children the orphan reaper has reaped (0 unless
+    /// [`Options::reap_orphans`]).
+    pub fn orphans_reaped(&self) -> u64 {
+        self.orphans.load(Ordering::Relaxed)
+    }
+
+    /// One exit if a watched child has exited, without blocking.
+    pub fn try_wait(&self) -> io::Result<Option<Exit>> {
+        self.check_owner()?;
+        let mut st = self.lock();
+        if let Some(exit) = take(&mut st, None) {
+            return Ok(Some(exit));
+        }
+        let before = st.ready.len();
+        self.collect(&mut st)?;
+        let exit = take(&mut st, None);
+        if st.polling && st.ready.len() > before.saturating_sub(usize::from(exit.is_some())) {
+            // We may have drained the wake-up the polling waiter was about to see.
+            crate::sys::write_byte(self.wake_write.as_raw_fd());
+        }
+        Ok(exit)
+    }
+
+    /// Blocks until a watched child exits and returns its exit; `None` once no watched child
+    /// is left (never with [`Options::reap_orphans`]: it then waits for the next one).
+    pub fn wait(&self) -> io::Result<Option<Exit>> {
+        self.wait_inner(None, None)
+    }
+
+    /// Like [`wait`](Self::wait), giving up after `timeout` (then `None`; use
+    /// [`is_empty`](Self::is_empty) to tell the two `None`s apart).
+    pub fn wait_timeout(&self, timeout: Duration) -> io::Result<Option<Exit>> {
+        let deadline = Instant::now().checked_add(timeout);
+        match deadline {
+            Some(d) => self.wait_inner(Some(d), None),
+            None => self.wait(),
+        }
+    }
+
+    /// Blocks until the watched child `pid` exits (or `timeout` passes: `Ok(None)`) and
+    /// returns its status. Exits of other children seen meanwhile stay queued for the other
+    /// waits.
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` if `pid` is not watched (or its exit was already reported, or another
+    /// thread's [`wait`](Self::wait) took it first: each exit is reported once).
+    pub fn wait_pid(&self, pid: u32, timeout: Option<Duration>) -> io::Result<Option<ExitStatus>> {
+        let pid = check_pid(pid)?;
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+        self.wait_inner(deadline, Some(pid))
+            .map(|e| e.map(|e| e.status))
+    }
+
+    /// A blocking iterator over the exits, in the order they are collected; it ends when no
+    /// watched child is left (never with [`Options::reap_orphans`]).
+    pub fn iter(&self) -> Iter<'_> {
+        Iter { children: self }
+    }
+
+    fn wait_inner(
+        &self,
+        deadline: Option<Instant>,
+        pid: Option<pid_t>,
+    ) -> io::Result<Option<Exit>> {
+        self.check_owner()?;
+        let mut st = self.lock();
+        loop {
+            if let Some(exit) = take(&mut st, pid) {
+                return Ok(Some(exit));
+            }
+            self.collect(&mut st)?;
+            if let Some(exit) = take(&mut st, pid) {
+                if !st.ready.is_empty() {
+                    self.turn.notify_all();
+                }
+                return Ok(Some(exit));
+            }
+            match pid {
+                Some(p) if !st.watched.contains_key(&p) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::NotFound,
+                        format!("{} is not watched (or its exit was already reported)", p),
+                    ))
+                }
+                None if st.watched.is_empty() && !self.reap_orphans => return Ok(None),
+                _ => {}
+            }
+            let timeout = match deadline {
+                Some(d) => {
+                    let left = d.saturating_duration_since(Instant::now());
+                    if left == Duration::ZERO {
+                        return Ok(None);
+                    }
+                    Some(left)
+                }
+                None => None,
+            };
+            if st.polling {
+                // Someone else polls; they wake us after collecting.
+                st = match timeout {
+                    Some(t) => {
+                        self.turn
+                            .wait_timeout(st, t)
+                            .unwrap_or_else(|e| e.into_inner())
+                            .0
+                    }
+                    None => self.turn.wait(st).unwrap_or_else(|e| e.into_inner()),
+                };
+            } else {
+                st.polling = true;
+                drop(st);
+                let polled = sys::poll_readable(self.as_raw_fd(), timeout);
+                st = self.lock();
+                st.polling = false;
+                // Whatever happened, let the others look (and one of them poll next).
+                self.turn.notify_all();
+                polled?;
+            }
+        }
+    }
+
+    /// Collects every exit there is into `ready`. Called with the lock held.
+    fn collect(&self, st: &mut State) -> io::Result<()> {
+        crate::sys::drain(self.wake_read.as_raw_fd(), false);
+        match &self.kind {
+            #[cfg(target_os = "linux")]
+            Kind::Pidfd { epoll } => {
+                let mut tokens = std::mem::take(&mut st.tokens);
+                let result: io::Result<()> = (|| loop {
+                    tokens.clear();
+                    let full = sys::pidfd::ready(epoll, &mut tokens)?;
+                    let mut progress = false;
+                    for &token in &tokens {
+                        if token == WAKE_TOKEN {
+                            continue;
+                        }
+                        let pid = token as pid_t;
+                        if self.reap_pidfd(st, epoll, pid)? {
+                            progress = true;
+                        }
+                    }
+                    if !full || !progress {
+                        return Ok(());
+                    }
+                })();
+                st.tokens = tokens;
+                result?;
+            }
+            Kind::Sigchld => {
+                let State { watched, ready, .. } = st;
+                let mut error = None;
+                watched.retain(|&pid, _| match sys::waitpid_nohang(pid) {
+                    Ok(Some(status)) => {
+                        ready.push_back(Exit {
+                            pid: pid as u32,
+                            status,
+                        });
+                        false
+                    }
+                    Ok(None) => true,
+                    // Reaped by somebody else: its status is gone; stop watching.
+                    Err(e) if e.raw_os_error() == Some(libc::ECHILD) => false,
+                    Err(e) => {
+                        error.get_or_insert(e);
+                        true
+                    }
+                });
+                if let Some(e) = error {
+                    return Err(e);
+                }
+            }
+        }
+        if self.reap_orphans {
+            self.reap_orphans(st)?;
+        }
+        Ok(())
+    }
+
+    /// Reaps watched `pid` through its pidfd if it exited; whether it did (or is gone).
+    #[cfg(target_os = "linux")]
+    fn reap_pidfd(&self, st: &mut State, epoll: &OwnedFd, pid: pid_t) -> io::Result<bool> {
+        let outcome = match st.watched.get(&pid).and_then(|w| w.pidfd.as_ref()) {
+            Some(fd) => match sys::pidfd::wait_nohang(fd) {
+                Ok(Some(status)) => Some(Some(status)),
+                Ok(None) => None,
+                Err(e) if e.raw_os_error() == Some(libc::ECHILD) => Some(None),
+                Err(e) => return Err(e),
+            },
+            None => return Ok(false),
+        };
+        match outcome {
+            None => Ok(false),
+            Some(status) => {
+                if let Some(w) = st.watched.remove(&pid) {
+                    if let Some(fd) = &w.pidfd {
+                        sys::pidfd::del(epoll, fd.as_raw_fd());
+                    }
+                }
+                if let Some(status) = status {
+                    st.ready.push_back(Exit {
+                        pid: pid as u32,
+                        status,
+                    });
+                }
+                Ok(true)
+            }
+        }
+    }
+
+    /// The opt-in orphan pass: every exited child is reaped; watched ones are reported.
+    fn reap_orphans(&self, st: &mut State) -> io::Result<()> {
+        while let Some(pid) = sys::peek_any_exited()? {
+            if st.watched.contains_key(&pid) {
+                match &self.kind {
+                    #[cfg(target_os = "linux")]
+                    Kind::Pidfd { epoll } => {
+                        self.reap_pidfd(st, epoll, pid)?;
+                    }
+                    Kind::Sigchld => {
+                        if let Some(status) = sys::waitpid_nohang(pid)? {
+                            st.watched.remove(&pid);
+                            st.ready.push_back(Exit {
+                                pid: pid as u32,
+                                status,
+                            });
+                        }
+                    }
+                }
+            } else if sys::waitpid_nohang(pid)?.is_some() {
+                self.orphans.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        Ok(())
+    }
+
+    fn check_owner(&self) -> io::Result<()> {
+        if getpid() == self.owner {
+            Ok(())
+        } else {
+            Err(io::Error::new(
+                io::ErrorKind::Other,
+                "this Children belongs to the parent process (inherited through fork); \
+                 make a new one in the child",
+            ))
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // Every update keeps the state consistent, so a panic elsewhere does not matter.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+fn already(pid: pid_t) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        format!("{} is already watched", pid),
+    )
+}
+
+/// Takes the first queued exit (of `pid`, if given). The `Child` was already dropped.
+fn take(st: &mut State, pid: Option<pid_t>) -> Option<Exit> {
+    match pid {
+        None => st.ready.pop_front(),
+        Some(p) => {
+            let at = st.ready.iter().position(|e| e.pid == p as u32)?;
+            st.ready.remove(at)
+        }
+    }
+}
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        // First, so no handler writes to the pipe once it is closed.
+        if let Some(id) = self.sigchld.take() {
+            sigmux_registry::unregister(id);
+        }
+    }
+}
+
+/// Readable when a watched child may have exited (or, with [`Mechanism::Sigchld`], on any
+/// `SIGCHLD`): register it with a reactor, then call [`try_wait`](Children::try_wait) until
+/// it returns `None` before waiting for readiness again. Do not read from it.
+impl AsFd for Children {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        match &self.kind {
+            #[cfg(target_os = "linux")]
+            Kind::Pidfd { epoll } => epoll.as_fd(),
+            Kind::Sigchld => self.wake_read.as_fd(),
+        }
+    }
+}
+
+impl AsRawFd for Children {
+    fn as_raw_fd(&self) -> RawFd {
+        self.as_fd().as_raw_fd()
+    }
+}
+
+/// The blocking iterator of [`Children::iter`].
+#[derive(Debug)]
+pub struct Iter<'a> {
+    children: &'a Children,
+}
+
+impl Iterator for Iter<'_> {
+    type Item = io::Result<Exit>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.children.wait().transpose()
+    }
+}
+
+impl<'a> IntoIterator for &'a Children {
+    type Item = io::Result<Exit>;
+    type IntoIter = Iter<'a>;
+
+    fn into_iter(self) -> Iter<'a> {
+        self.iter()
+    }
+}
