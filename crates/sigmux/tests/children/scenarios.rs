@@ -1,0 +1,465 @@
+// The scenarios of `sigmux::child`, included by `children_pidfd.rs` and
+// `children_sigchld.rs`, which each set `MECHANISM`: every promise is checked on both paths.
+// Scenarios that change process-wide state (subreaper, orphan reaping, fork, 1,000 children
+// whose zombies are counted in /proc) run in a forked child with an alarm watchdog.
+
+use std::io::{self, Read};
+use std::os::unix::io::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Barrier};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use sigmux::child::{Children, Exit, Options};
+use sigmux_testkit::{in_child, wait_until};
+
+fn children() -> Children {
+    let c = Children::with_options(Options::new().mechanism(MECHANISM)).expect("Children");
+    assert_eq!(c.mechanism(), MECHANISM);
+    c
+}
+
+/// A pipe; children that read the read end as stdin all exit when the write end closes.
+fn gate() -> (OwnedFd, OwnedFd) {
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for two descriptors.
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    // SAFETY: fresh descriptors owned by nobody else.
+    unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
+}
+
+/// `sh` that waits for end of file on `gate`, then exits with `code`.
+fn gated(gate: &OwnedFd, code: u8) -> Child {
+    Command::new("sh")
+        .args(["-c", "read _ ; exit $0", &code.to_string()])
+        .stdin(Stdio::from(gate.try_clone().unwrap()))
+        .spawn()
+        .expect("spawn sh")
+}
+
+fn sh(script: &str) -> Child {
+    Command::new("sh").args(["-c", script]).spawn().expect("spawn sh")
+}
+
+/// Our zombies: children whose /proc stat says state Z and parent us.
+fn zombies() -> Vec<u32> {
+    let me = std::process::id();
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let name = entry.file_name();
+        let pid: u32 = match name.to_str().and_then(|s| s.parse().ok()) {
+            Some(p) => p,
+            None => continue,
+        };
+        let mut stat = String::new();
+        if std::fs::File::open(format!("/proc/{}/stat", pid))
+            .and_then(|mut f| f.read_to_string(&mut stat))
+            .is_err()
+        {
+            continue;
+        }
+        // "pid (comm) S ppid ...": comm may hold spaces, so split after the last ')'.
+        let rest = match stat.rfind(')') {
+            Some(i) => &stat[i + 1..],
+            None => continue,
+        };
+        let mut fields = rest.split_whitespace();
+        let state = fields.next();
+        let ppid: Option<u32> = fields.next().and_then(|p| p.parse().ok());
+        if state == Some("Z") && ppid == Some(me) {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+fn raise_nofile() {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: valid out-pointer / in-pointer.
+    unsafe {
+        libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim);
+        lim.rlim_cur = lim.rlim_max.min(1 << 16);
+        libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+    }
+}
+
+fn is_zombie(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{}/stat", pid))
+        .map(|s| s.rsplit(')').next().map_or(false, |r| r.trim_start().starts_with('Z')))
+        .unwrap_or(false)
+}
+
+#[test]
+fn thousand_children_exiting_at_once_are_each_reported_once_with_their_status_and_no_zombie_is_left(
+) {
+    in_child(120, || {
+        raise_nofile();
+        let c = children();
+        let (read, write) = gate();
+        let mut want = std::collections::HashMap::new();
+        for i in 0..1000u32 {
+            let code = (i % 251) as u8;
+            let pid = c.watch(gated(&read, code)).unwrap();
+            want.insert(pid, code as i32);
+        }
+        drop(read);
+        assert_eq!(c.len(), 1000);
+        drop(write); // all of them exit now
+        let mut seen = std::collections::HashMap::new();
+        for exit in &c {
+            let exit = exit.unwrap();
+            assert!(
+                seen.insert(exit.pid(), exit.status().code()).is_none(),
+                "{} reported twice",
+                exit.pid()
+            );
+        }
+        assert_eq!(seen.len(), 1000);
+        for (pid, code) in &want {
+            assert_eq!(seen[pid], Some(*code), "status of {}", pid);
+        }
+        assert!(c.is_empty());
+        assert_eq!(c.try_wait().unwrap(), None);
+        assert_eq!(zombies(), Vec::<u32>::new(), "zombies left");
+        0
+    })
+    .assert_success();
+}
+
+#[test]
+fn a_child_killed_by_a_signal_reports_that_signal() {
+    let c = children();
+    let term = c.watch(sh("exec sleep 30")).unwrap();
+    let kill = c.watch(sh("exec sleep 30")).unwrap();
+    let quit = c.watch(sh("kill -USR1 $$; sleep 30")).unwrap();
+    // SAFETY: signalling our own children, which are watched and not yet reaped.
+    unsafe {
+        libc::kill(term as i32, libc::SIGTERM);
+        libc::kill(kill as i32, libc::SIGKILL);
+    }
+    let mut got = Vec::new();
+    while let Some(exit) = c.wait_timeout(Duration::from_secs(30)).unwrap() {
+        got.push((exit.pid(), exit.status().signal(), exit.status().code()));
+    }
+    got.sort();
+    let mut want = vec![
+        (term, Some(libc::SIGTERM), None),
+        (kill, Some(libc::SIGKILL), None),
+        (quit, Some(libc::SIGUSR1), None),
+    ];
+    want.sort();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn a_child_dumping_core_reports_the_signal_and_the_dump() {
+    in_child(30, || {
+        // Make a core dump possible, if the system allows it (the kernel reports the dump
+        // in the status only when it wrote one); the signal must be right either way.
+        let lim = libc::rlimit {
+            rlim_cur: libc::RLIM_INFINITY,
+            rlim_max: libc::RLIM_INFINITY,
+        };
+        // SAFETY: valid in-pointer.
+        unsafe { libc::setrlimit(libc::RLIMIT_CORE, &lim) };
+        let c = children();
+        let dir = std::env::temp_dir();
+        let mut child = Command::new("sh");
+        child.args(["-c", "kill -QUIT $$"]).current_dir(&dir);
+        let pid = c.watch(child.spawn().unwrap()).unwrap();
+        let status = c.wait_pid(pid, Some(Duration::from_secs(20))).unwrap().unwrap();
+        assert_eq!(status.signal(), Some(libc::SIGQUIT));
+        // Whatever the kernel did, the raw status must agree with what `waitpid` gives.
+        assert_eq!(status.core_dumped(), status.into_raw() & 0x80 != 0);
+        0
+    })
+    .assert_success();
+}
+
+#[test]
+fn a_watched_child_that_already_exited_before_being_watched_is_reported() {
+    let c = children();
+    let child = sh("exit 42");
+    let pid = child.id();
+    assert!(wait_until(Duration::from_secs(20), || is_zombie(pid)));
+    c.watch(child).unwrap();
+    let exit = c.wait_timeout(Duration::from_secs(20)).unwrap().expect("reported");
+    assert_eq!((exit.pid(), exit.status().code()), (pid, Some(42)));
+    assert_eq!(c.wait().unwrap(), None);
+}
+
+#[test]
+fn an_unwatched_sibling_waited_for_by_another_thread_is_not_stolen() {
+    for _round in 0..5 {
+        let c = children();
+        let (read, write) = gate();
+        let mut siblings = Vec::new();
+        for i in 0..10u8 {
+            siblings.push(gated(&read, 100 + i));
+            c.watch(gated(&read, i)).unwrap();
+        }
+        drop(read);
+        let barrier = Arc::new(Barrier::new(siblings.len() + 1));
+        let waiters: Vec<_> = siblings
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut sibling)| {
+                let barrier = Arc::clone(&barrier);
+                thread::spawn(move || {
+                    barrier.wait();
+                    let status = sibling.wait().expect("std's Child::wait of a sibling");
+                    assert_eq!(status.code(), Some(100 + i as i32));
+                })
+            })
+            .collect();
+        barrier.wait();
+        drop(write);
+        let mut n = 0;
+        for exit in &c {
+            let exit = exit.unwrap();
+            assert!(exit.status().code().unwrap() < 10);
+            n += 1;
+        }
+        assert_eq!(n, 10);
+        for w in waiters {
+            w.join().expect("sibling waiter");
+        }
+    }
+}
+
+#[test]
+fn a_sibling_that_exits_first_is_left_for_std_to_wait_for() {
+    let c = children();
+    let mut sibling = sh("exit 7");
+    let watched = c.watch(sh("sleep 0.3; exit 8")).unwrap();
+    assert!(wait_until(Duration::from_secs(20), || is_zombie(sibling.id())));
+    let exit = c.wait().unwrap().unwrap();
+    assert_eq!((exit.pid(), exit.status().code()), (watched, Some(8)));
+    assert_eq!(sibling.wait().unwrap().code(), Some(7));
+}
+
+#[test]
+fn wait_pid_waits_for_that_child_and_keeps_the_others_queued() {
+    let c = children();
+    let early = c.watch(sh("exit 1")).unwrap();
+    let late = c.watch(sh("sleep 0.2; exit 2")).unwrap();
+    let status = c.wait_pid(late, Some(Duration::from_secs(20))).unwrap().unwrap();
+    assert_eq!(status.code(), Some(2));
+    let exit = c.wait().unwrap().unwrap();
+    assert_eq!((exit.pid(), exit.status().code()), (early, Some(1)));
+    let err = c.wait_pid(late, None).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::NotFound);
+}
+
+#[test]
+fn wait_timeout_gives_up_in_time_and_the_child_is_still_reported_later() {
+    let c = children();
+    let pid = c.watch(sh("exec sleep 30")).unwrap();
+    let started = Instant::now();
+    assert_eq!(c.wait_timeout(Duration::from_millis(100)).unwrap(), None);
+    assert!(started.elapsed() >= Duration::from_millis(100));
+    assert_eq!(c.wait_pid(pid, Some(Duration::from_millis(50))).unwrap(), None);
+    assert_eq!(c.try_wait().unwrap(), None);
+    // SAFETY: signalling our own watched, unreaped child.
+    unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    let exit = c.wait().unwrap().unwrap();
+    assert_eq!(exit.status().signal(), Some(libc::SIGKILL));
+}
+
+#[test]
+fn concurrent_blocking_waiters_share_the_exits_each_exactly_once() {
+    let c = Arc::new(children());
+    let (read, write) = gate();
+    let mut pids = Vec::new();
+    for i in 0..60u8 {
+        pids.push(c.watch(gated(&read, i)).unwrap());
+    }
+    drop(read);
+    let waiters: Vec<_> = (0..4)
+        .map(|_| {
+            let c = Arc::clone(&c);
+            thread::spawn(move || {
+                let mut mine: Vec<Exit> = Vec::new();
+                while let Some(exit) = c.wait_timeout(Duration::from_secs(30)).unwrap() {
+                    mine.push(exit);
+                }
+                mine
+            })
+        })
+        .collect();
+    thread::sleep(Duration::from_millis(50));
+    drop(write);
+    let mut all: Vec<u32> = waiters
+        .into_iter()
+        .flat_map(|w| w.join().unwrap())
+        .map(|e| e.pid())
+        .collect();
+    all.sort();
+    pids.sort();
+    assert_eq!(all, pids);
+}
+
+#[test]
+fn bad_pids_are_refused() {
+    let c = children();
+    for pid in [0, u32::MAX, i32::MAX as u32 + 1] {
+        assert_eq!(
+            c.watch_pid(pid).unwrap_err().kind(),
+            io::ErrorKind::InvalidInput,
+            "{}",
+            pid
+        );
+    }
+    // Not our child.
+    assert_eq!(
+        c.watch_pid(1).unwrap_err().kind(),
+        io::ErrorKind::InvalidInput
+    );
+    let child = sh("exec sleep 30");
+    let pid = child.id();
+    c.watch_pid(pid).unwrap();
+    assert_eq!(
+        c.watch_pid(pid).unwrap_err().kind(),
+        io::ErrorKind::AlreadyExists
+    );
+    // SAFETY: signalling our own watched, unreaped child.
+    unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    assert_eq!(c.wait().unwrap().unwrap().pid(), pid);
+    drop(child); // std never waits for it: `Child`'s drop does not wait
+}
+
+#[test]
+fn the_descriptor_becomes_readable_when_a_watched_child_exits() {
+    let c = children();
+    let pid = c.watch(sh("sleep 0.1")).unwrap();
+    let mut pfd = libc::pollfd {
+        fd: c.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(exit) = c.try_wait().unwrap() {
+            assert_eq!(exit.pid(), pid);
+            break;
+        }
+        assert!(Instant::now() < deadline, "never reported");
+        // SAFETY: one valid pollfd.
+        unsafe { libc::poll(&mut pfd, 1, 1000) };
+    }
+}
+
+#[test]
+fn a_forked_child_of_a_watcher_cannot_use_the_inherited_set_but_can_watch_its_own() {
+    in_child(60, || {
+        let c = Arc::new(children());
+        let watched = c.watch(sh("sleep 0.3; exit 9")).unwrap();
+        // Another thread keeps taking the set's lock while we fork.
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let busy = {
+            let (c, stop) = (Arc::clone(&c), Arc::clone(&stop));
+            thread::spawn(move || {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let _ = c.len();
+                    let _ = c.try_wait();
+                }
+            })
+        };
+        for _ in 0..20 {
+            // SAFETY: the forked child runs only the code below and leaves with `_exit`.
+            let pid = unsafe { libc::fork() };
+            assert!(pid >= 0);
+            if pid == 0 {
+                // SAFETY: alarm is async-signal-safe; a hang fails as SIGALRM.
+                unsafe { libc::alarm(20) };
+                let code = (|| {
+                    // The inherited set refuses without touching its (maybe held) lock.
+                    if c.try_wait().is_ok() || c.wait().is_ok() || !c.is_empty() {
+                        return 1;
+                    }
+                    if c.watch_pid(watched).is_ok() {
+                        return 2;
+                    }
+                    let own = match Children::with_options(Options::new().mechanism(MECHANISM))
+                    {
+                        Ok(own) => own,
+                        Err(_) => return 3,
+                    };
+                    let pid = match Command::new("sh").args(["-c", "exit 4"]).spawn() {
+                        Ok(child) => own.watch(child),
+                        Err(_) => return 5,
+                    };
+                    let pid = match pid {
+                        Ok(pid) => pid,
+                        Err(_) => return 6,
+                    };
+                    match own.wait() {
+                        Ok(Some(e)) if e.pid() == pid && e.status().code() == Some(4) => 0,
+                        _ => 7,
+                    }
+                })();
+                // SAFETY: leave without running the parent's destructors or atexit handlers.
+                unsafe { libc::_exit(code) };
+            }
+            assert_eq!(
+                sigmux_testkit::wait_for(pid),
+                sigmux_testkit::Outcome::Exited(0)
+            );
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        busy.join().unwrap();
+        // The busy thread may have taken the exit with try_wait; either way, exactly once.
+        let exit = c.wait_timeout(Duration::from_secs(20)).unwrap();
+        if let Some(exit) = exit {
+            assert_eq!((exit.pid(), exit.status().code()), (watched, Some(9)));
+        }
+        assert!(c.is_empty());
+        assert_eq!(zombies(), Vec::<u32>::new());
+        0
+    })
+    .assert_success();
+}
+
+#[test]
+fn orphan_reaping_reaps_orphans_and_still_hands_watched_children_to_their_watcher() {
+    in_child(60, || {
+        let c = Children::with_options(Options::new().mechanism(MECHANISM).reap_orphans(true))
+            .unwrap();
+        // The subshell outlives its parent and is re-parented to us (the subreaper).
+        let parent = c.watch(sh("(sleep 0.3; exit 3) & exit 5")).unwrap();
+        let late = c.watch(sh("sleep 0.6; exit 6")).unwrap();
+        let mut got = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline && (got.len() < 2 || c.orphans_reaped() < 1) {
+            if let Some(exit) = c.wait_timeout(Duration::from_millis(100)).unwrap() {
+                got.push((exit.pid(), exit.status().code()));
+            }
+        }
+        got.sort();
+        let mut want = vec![(parent, Some(5)), (late, Some(6))];
+        want.sort();
+        assert_eq!(got, want);
+        assert_eq!(c.orphans_reaped(), 1);
+        assert!(wait_until(Duration::from_secs(5), || zombies().is_empty()));
+        // With orphan reaping, an empty set still waits (until the timeout).
+        assert_eq!(c.wait_timeout(Duration::from_millis(50)).unwrap(), None);
+        0
+    })
+    .assert_success();
+}
+
+#[test]
+fn without_orphan_reaping_an_unwatched_zombie_is_left_alone() {
+    let c = children();
+    let mut other = sh("exit 11");
+    let pid = other.id();
+    let watched = c.watch(sh("sleep 0.2")).unwrap();
+    assert_eq!(c.wait().unwrap().unwrap().pid(), watched);
+    assert!(wait_until(Duration::from_secs(20), || is_zombie(pid)));
+    assert_eq!(c.orphans_reaped(), 0);
+    assert_eq!(other.wait().unwrap().code(), Some(11));
+}
