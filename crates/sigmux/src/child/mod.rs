@@ -400,7 +400,7 @@ impl Children {
         self.watch_inner(pid, None)
     }
 
-    fn watch_inner(&self, pid: u32, child: Option<Child>) -> io::Result<()> {
+    fn watch_inner(&self, pid: u32, mut child: Option<Child>) -> io::Result<()> {
         self.check_owner()?;
         let pid = check_pid(pid)?;
         let not_child = || {
@@ -408,6 +408,30 @@ impl Children {
                 io::ErrorKind::InvalidInput,
                 format!("{} is not an unreaped child of this process", pid),
             )
+        };
+        // A `Child` is ours and nobody else may wait for it. One `waitpid(pid, WNOHANG)`
+        // (through std, which also knows whether it was waited for already) tells whether it
+        // has ended; if not, it stays unreaped until we reap it, so the pid cannot be reused
+        // before the pidfd is open and no `WNOWAIT` check is needed.
+        let owned = match child.as_mut() {
+            Some(c) => match c.try_wait()? {
+                Some(status) => {
+                    let mut st = self.lock();
+                    if st.watched.contains_key(&pid) {
+                        return Err(already(pid));
+                    }
+                    st.ready.push_back(Exit {
+                        pid: pid as u32,
+                        status,
+                    });
+                    self.turn.notify_all();
+                    drop(st);
+                    crate::sys::write_byte(self.wake_write.as_raw_fd());
+                    return Ok(());
+                }
+                None => true,
+            },
+            None => false,
         };
         match &self.kind {
             #[cfg(target_os = "linux")]
@@ -421,7 +445,7 @@ impl Children {
                         e
                     }
                 })?;
-                if !sys::pidfd::is_unreaped_child(&pidfd)? {
+                if !owned && !sys::pidfd::is_unreaped_child(&pidfd)? {
                     return Err(not_child());
                 }
                 let mut st = self.lock();
@@ -438,7 +462,7 @@ impl Children {
                 );
             }
             Kind::Sigchld => {
-                if !sys::is_unreaped_child(pid)? {
+                if !owned && !sys::is_unreaped_child(pid)? {
                     return Err(not_child());
                 }
                 let mut st = self.lock();

@@ -190,6 +190,26 @@ fn a_watched_child_that_already_exited_before_being_watched_is_reported() {
     let exit = c.wait_timeout(Duration::from_secs(20)).unwrap().expect("reported");
     assert_eq!((exit.pid(), exit.status().code()), (pid, Some(42)));
     assert_eq!(c.wait().unwrap(), None);
+    // The same through a bare pid.
+    let child = sh("exit 43");
+    let pid = child.id();
+    assert!(wait_until(Duration::from_secs(20), || is_zombie(pid)));
+    c.watch_pid(pid).unwrap();
+    let exit = c.wait_timeout(Duration::from_secs(20)).unwrap().expect("reported");
+    assert_eq!((exit.pid(), exit.status().code()), (pid, Some(43)));
+    drop(child);
+}
+
+#[test]
+fn a_child_std_already_waited_for_is_reported_with_the_status_std_saw() {
+    let c = children();
+    let mut child = sh("exit 44");
+    let pid = child.id();
+    assert_eq!(child.wait().unwrap().code(), Some(44));
+    c.watch(child).unwrap();
+    let exit = c.try_wait().unwrap().expect("reported at once");
+    assert_eq!((exit.pid(), exit.status().code()), (pid, Some(44)));
+    assert!(c.is_empty());
 }
 
 #[test]
