@@ -220,6 +220,8 @@ struct State {
     ready: VecDeque<Exit>,
     /// A thread is blocked in `poll` on the descriptor (the others wait on the condvar).
     polling: bool,
+    /// Threads waiting on the condvar.
+    followers: usize,
     /// Scratch space for epoll tokens.
     tokens: Vec<u64>,
 }
@@ -271,12 +273,28 @@ fn resolve(mechanism: Mechanism) -> io::Result<Mechanism> {
             }
         }
         Mechanism::Auto => {
-            let forced = std::env::var_os("SIGMUX_CHILDREN").map_or(false, |v| v == "sigchld");
-            Ok(if !forced && pidfd_supported() {
+            Ok(if !sigchld_forced() && pidfd_supported() {
                 Mechanism::Pidfd
             } else {
                 Mechanism::Sigchld
             })
+        }
+    }
+}
+
+/// Whether `SIGMUX_CHILDREN=sigchld`, read once per process (and inherited by forked
+/// children, so a child never takes the environment's lock, which another thread may have
+/// held at the fork, if its parent resolved `Auto` before).
+fn sigchld_forced() -> bool {
+    // 0 unknown, 1 yes, 2 no. A race only reads the variable twice.
+    static CACHE: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+    match CACHE.load(Ordering::Relaxed) {
+        1 => true,
+        2 => false,
+        _ => {
+            let yes = std::env::var_os("SIGMUX_CHILDREN").map_or(false, |v| v == "sigchld");
+            CACHE.store(if yes { 1 } else { 2 }, Ordering::Relaxed);
+            yes
         }
     }
 }
@@ -512,17 +530,12 @@ impl Children {
     pub fn try_wait(&self) -> io::Result<Option<Exit>> {
         self.check_owner()?;
         let mut st = self.lock();
-        if let Some(exit) = take(&mut st, None) {
-            return Ok(Some(exit));
-        }
-        let before = st.ready.len();
-        self.collect(&mut st)?;
-        let exit = take(&mut st, None);
-        if st.polling && st.ready.len() > before.saturating_sub(usize::from(exit.is_some())) {
-            // We may have drained the wake-up the polling waiter was about to see.
-            crate::sys::write_byte(self.wake_write.as_raw_fd());
-        }
-        Ok(exit)
+        let result = match take(&mut st, None) {
+            Some(exit) => Ok(Some(exit)),
+            None => self.collect(&mut st).map(|()| take(&mut st, None)),
+        };
+        self.nudge(&st);
+        result
     }
 
     /// Blocks until a watched child exits and returns its exit; `None` once no watched child
@@ -562,46 +575,56 @@ impl Children {
         Iter { children: self }
     }
 
-    fn wait_inner(
-        &self,
+    fn wait_inner(&self, deadline: Option<Instant>, pid: Option<pid_t>) -> io::Result<Option<Exit>> {
+        self.check_owner()?;
+        let (st, result) = self.wait_locked(self.lock(), deadline, pid);
+        self.nudge(&st);
+        result
+    }
+
+    /// The blocking wait. One waiter at a time polls the descriptor (the leader); the others
+    /// (followers) sleep on the condvar and are woken after each of the leader's looks, and
+    /// by [`nudge`](Self::nudge) whenever someone leaves with exits queued or nothing watched.
+    fn wait_locked<'a>(
+        &'a self,
+        mut st: MutexGuard<'a, State>,
         deadline: Option<Instant>,
         pid: Option<pid_t>,
-    ) -> io::Result<Option<Exit>> {
-        self.check_owner()?;
-        let mut st = self.lock();
+    ) -> (MutexGuard<'a, State>, io::Result<Option<Exit>>) {
         loop {
             if let Some(exit) = take(&mut st, pid) {
-                return Ok(Some(exit));
+                return (st, Ok(Some(exit)));
             }
-            self.collect(&mut st)?;
+            if let Err(e) = self.collect(&mut st) {
+                return (st, Err(e));
+            }
             if let Some(exit) = take(&mut st, pid) {
-                if !st.ready.is_empty() {
-                    self.turn.notify_all();
-                }
-                return Ok(Some(exit));
+                return (st, Ok(Some(exit)));
             }
             match pid {
                 Some(p) if !st.watched.contains_key(&p) => {
-                    return Err(io::Error::new(
+                    let err = io::Error::new(
                         io::ErrorKind::NotFound,
                         format!("{} is not watched (or its exit was already reported)", p),
-                    ))
+                    );
+                    return (st, Err(err));
                 }
-                None if st.watched.is_empty() && !self.reap_orphans => return Ok(None),
+                None if st.watched.is_empty() && !self.reap_orphans => return (st, Ok(None)),
                 _ => {}
             }
             let timeout = match deadline {
                 Some(d) => {
                     let left = d.saturating_duration_since(Instant::now());
                     if left == Duration::ZERO {
-                        return Ok(None);
+                        return (st, Ok(None));
                     }
                     Some(left)
                 }
                 None => None,
             };
             if st.polling {
-                // Someone else polls; they wake us after collecting.
+                // The leader polls; it wakes us after each look.
+                st.followers += 1;
                 st = match timeout {
                     Some(t) => {
                         self.turn
@@ -611,6 +634,7 @@ impl Children {
                     }
                     None => self.turn.wait(st).unwrap_or_else(|e| e.into_inner()),
                 };
+                st.followers -= 1;
             } else {
                 st.polling = true;
                 drop(st);
@@ -618,9 +642,29 @@ impl Children {
                 st = self.lock();
                 st.polling = false;
                 // Whatever happened, let the others look (and one of them poll next).
-                self.turn.notify_all();
-                polled?;
+                if st.followers > 0 {
+                    self.turn.notify_all();
+                }
+                if let Err(e) = polled {
+                    return (st, Err(e));
+                }
             }
+        }
+    }
+
+    /// Called when a thread leaves with the lock: if other waiters have something to act on
+    /// (a queued exit, or nothing left to watch), wake them — the followers through the
+    /// condvar, the leader through the pipe (it may be asleep in `poll` on a descriptor
+    /// someone else just drained).
+    fn nudge(&self, st: &State) {
+        if st.ready.is_empty() && !st.watched.is_empty() {
+            return;
+        }
+        if st.followers > 0 {
+            self.turn.notify_all();
+        }
+        if st.polling {
+            crate::sys::write_byte(self.wake_write.as_raw_fd());
         }
     }
 

@@ -324,6 +324,59 @@ fn concurrent_blocking_waiters_share_the_exits_each_exactly_once() {
 }
 
 #[test]
+fn blocking_waiters_without_timeouts_all_return_once_every_exit_is_taken() {
+    // Leader/follower hand-offs: whoever takes the last exit must wake the others, and a
+    // leader that leaves must leave someone polling. A lost wake-up hangs (watchdog).
+    in_child(60, || {
+        for round in 0..20 {
+            let c = Arc::new(children());
+            let mut pids = Vec::new();
+            for i in 0..8u32 {
+                pids.push(c.watch(sh(&format!("sleep 0.0{}", i % 4))).unwrap());
+            }
+            let started = Instant::now();
+            let waiters: Vec<_> = (0..3)
+                .map(|k| {
+                    let c = Arc::clone(&c);
+                    thread::spawn(move || {
+                        let mut mine = Vec::new();
+                        loop {
+                            // Mix the blocking calls with non-blocking ones.
+                            let next = if (k + round) % 3 == 0 {
+                                match c.try_wait().unwrap() {
+                                    Some(e) => Some(e),
+                                    None if c.is_empty() => None,
+                                    None => {
+                                        thread::sleep(Duration::from_millis(1));
+                                        continue;
+                                    }
+                                }
+                            } else {
+                                c.wait().unwrap()
+                            };
+                            match next {
+                                Some(e) => mine.push(e.pid()),
+                                None => return mine,
+                            }
+                        }
+                    })
+                })
+                .collect();
+            let mut all: Vec<u32> = waiters
+                .into_iter()
+                .flat_map(|w| w.join().unwrap())
+                .collect();
+            all.sort();
+            pids.sort();
+            assert_eq!(all, pids);
+            assert!(started.elapsed() < Duration::from_secs(10), "a waiter slept too long");
+        }
+        0
+    })
+    .assert_success();
+}
+
+#[test]
 fn bad_pids_are_refused() {
     let c = children();
     for pid in [0, u32::MAX, i32::MAX as u32 + 1] {
