@@ -224,6 +224,13 @@ struct State {
     followers: usize,
     /// Scratch space for epoll tokens.
     tokens: Vec<u64>,
+    /// The `SIGCHLD` action, if registered (the SIGCHLD mechanism, orphan reaping, or a
+    /// pidfd that could not be opened).
+    sigchld: Option<SigId>,
+    /// Watched children without a pidfd on the pidfd path (`pidfd_open` ran out of
+    /// descriptors): they are looked at with `waitpid(pid, WNOHANG)` on each look.
+    #[cfg(target_os = "linux")]
+    pidless: usize,
 }
 
 /// A set of watched child processes; see [the module docs](self).
@@ -236,7 +243,6 @@ pub struct Children {
     reap_orphans: bool,
     wake_read: OwnedFd,
     wake_write: OwnedFd,
-    sigchld: Option<SigId>,
     state: Mutex<State>,
     /// Wakes blocking waiters that are not the one polling the descriptor.
     turn: Condvar,
@@ -357,19 +363,26 @@ impl Children {
         if options.reap_orphans {
             sys::become_subreaper()?;
         }
-        let mut children = Children {
+        let children = Children {
             owner: getpid(),
             kind,
             reap_orphans: options.reap_orphans,
             wake_read,
             wake_write,
-            sigchld: None,
             state: Mutex::new(State::default()),
             turn: Condvar::new(),
             orphans: AtomicU64::new(0),
         };
         if matches!(children.kind, Kind::Sigchld) || options.reap_orphans {
-            let fd = children.wake_write.as_raw_fd();
+            children.listen_sigchld(&mut children.lock())?;
+        }
+        Ok(children)
+    }
+
+    /// Registers the `SIGCHLD` action that wakes the pipe, once.
+    fn listen_sigchld(&self, st: &mut State) -> io::Result<()> {
+        if st.sigchld.is_none() {
+            let fd = self.wake_write.as_raw_fd();
             // SAFETY: the action only writes one byte to a non-blocking descriptor
             // (`write_byte`: async-signal-safe, no allocation, no lock, no panic) and captures
             // a plain integer. The descriptor stays open until the action is unregistered
@@ -378,9 +391,9 @@ impl Children {
             let id = unsafe {
                 sigmux_registry::register(libc::SIGCHLD, move || crate::sys::write_byte(fd))
             }?;
-            children.sigchld = Some(id);
+            st.sigchld = Some(id);
         }
-        Ok(children)
+        Ok(())
     }
 
     /// The mechanism in use ([`Mechanism::Pidfd`] or [`Mechanism::Sigchld`], never `Auto`).
@@ -456,28 +469,43 @@ impl Children {
             Kind::Pidfd { epoll } => {
                 // Opened first, while the child is ours: from here on a recycled pid cannot
                 // be mistaken for it.
-                let pidfd = sys::pidfd::open(pid).map_err(|e| {
-                    if e.raw_os_error() == Some(libc::ESRCH) {
-                        not_child()
-                    } else {
-                        e
+                let pidfd = match sys::pidfd::open(pid) {
+                    Ok(fd) => Some(fd),
+                    Err(e) if e.raw_os_error() == Some(libc::ESRCH) => return Err(not_child()),
+                    // Out of descriptors: watch this one the SIGCHLD way.
+                    Err(e)
+                        if matches!(e.raw_os_error(), Some(libc::EMFILE) | Some(libc::ENFILE)) =>
+                    {
+                        None
                     }
-                })?;
-                if !owned && !sys::pidfd::is_unreaped_child(&pidfd)? {
+                    Err(e) => return Err(e),
+                };
+                let is_child = match &pidfd {
+                    _ if owned => true,
+                    Some(fd) => sys::pidfd::is_unreaped_child(fd)?,
+                    None => sys::is_unreaped_child(pid)?,
+                };
+                if !is_child {
                     return Err(not_child());
                 }
                 let mut st = self.lock();
                 if st.watched.contains_key(&pid) {
                     return Err(already(pid));
                 }
-                sys::pidfd::add(epoll, pidfd.as_raw_fd(), pid as u64)?;
-                st.watched.insert(
-                    pid,
-                    Watched {
-                        pidfd: Some(pidfd),
-                        child,
-                    },
-                );
+                match &pidfd {
+                    Some(fd) => sys::pidfd::add(epoll, fd.as_raw_fd(), pid as u64)?,
+                    None => {
+                        self.listen_sigchld(&mut st)?;
+                        st.pidless += 1;
+                    }
+                }
+                let pidless = pidfd.is_none();
+                st.watched.insert(pid, Watched { pidfd, child });
+                drop(st);
+                if pidless {
+                    // It may have exited already: make the next look scan.
+                    crate::sys::write_byte(self.wake_write.as_raw_fd());
+                }
             }
             Kind::Sigchld => {
                 if !owned && !sys::is_unreaped_child(pid)? {
@@ -694,6 +722,9 @@ impl Children {
                 })();
                 st.tokens = tokens;
                 result?;
+                if st.pidless > 0 {
+                    self.scan_pidless(st)?;
+                }
             }
             Kind::Sigchld => {
                 let State { watched, ready, .. } = st;
@@ -723,6 +754,43 @@ impl Children {
             self.reap_orphans(st)?;
         }
         Ok(())
+    }
+
+    /// The watched children without a pidfd, one `waitpid(pid, WNOHANG)` each.
+    #[cfg(target_os = "linux")]
+    fn scan_pidless(&self, st: &mut State) -> io::Result<()> {
+        let State {
+            watched,
+            ready,
+            pidless,
+            ..
+        } = st;
+        let mut error = None;
+        watched.retain(|&pid, w| {
+            if w.pidfd.is_some() {
+                return true;
+            }
+            match sys::waitpid_nohang(pid) {
+                Ok(Some(status)) => {
+                    ready.push_back(Exit {
+                        pid: pid as u32,
+                        status,
+                    });
+                    *pidless -= 1;
+                    false
+                }
+                Ok(None) => true,
+                Err(e) if e.raw_os_error() == Some(libc::ECHILD) => {
+                    *pidless -= 1;
+                    false
+                }
+                Err(e) => {
+                    error.get_or_insert(e);
+                    true
+                }
+            }
+        });
+        error.map_or(Ok(()), Err)
     }
 
     /// Reaps watched `pid` through its pidfd if it exited; whether it did (or is gone).
@@ -758,25 +826,45 @@ impl Children {
 
     /// The opt-in orphan pass: every exited child is reaped; watched ones are reported.
     fn reap_orphans(&self, st: &mut State) -> io::Result<()> {
-        while let Some(pid) = sys::peek_any_exited()? {
-            if st.watched.contains_key(&pid) {
-                match &self.kind {
-                    #[cfg(target_os = "linux")]
-                    Kind::Pidfd { epoll } => {
+        // Each round reaps the child it peeked at (or someone else did); the bound only
+        // guards against a kernel that keeps reporting one we cannot reap.
+        for _ in 0..4096 {
+            let pid = match sys::peek_any_exited()? {
+                Some(pid) => pid,
+                None => break,
+            };
+            let with_pidfd = match st.watched.get(&pid) {
+                None => None,
+                #[cfg(target_os = "linux")]
+                Some(w) => Some(w.pidfd.is_some()),
+                #[cfg(not(target_os = "linux"))]
+                Some(_) => Some(false),
+            };
+            match with_pidfd {
+                #[cfg(target_os = "linux")]
+                Some(true) => {
+                    if let Kind::Pidfd { epoll } = &self.kind {
                         self.reap_pidfd(st, epoll, pid)?;
                     }
-                    Kind::Sigchld => {
-                        if let Some(status) = sys::waitpid_nohang(pid)? {
-                            st.watched.remove(&pid);
-                            st.ready.push_back(Exit {
-                                pid: pid as u32,
-                                status,
-                            });
+                }
+                Some(_) => {
+                    if let Some(status) = sys::waitpid_nohang(pid)? {
+                        st.watched.remove(&pid);
+                        #[cfg(target_os = "linux")]
+                        if matches!(self.kind, Kind::Pidfd { .. }) {
+                            st.pidless -= 1;
                         }
+                        st.ready.push_back(Exit {
+                            pid: pid as u32,
+                            status,
+                        });
                     }
                 }
-            } else if sys::waitpid_nohang(pid)?.is_some() {
-                self.orphans.fetch_add(1, Ordering::Relaxed);
+                None => {
+                    if sys::waitpid_nohang(pid)?.is_some() {
+                        self.orphans.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
             }
         }
         Ok(())
@@ -821,7 +909,8 @@ fn take(st: &mut State, pid: Option<pid_t>) -> Option<Exit> {
 impl Drop for Children {
     fn drop(&mut self) {
         // First, so no handler writes to the pipe once it is closed.
-        if let Some(id) = self.sigchld.take() {
+        let st = self.state.get_mut().unwrap_or_else(|e| e.into_inner());
+        if let Some(id) = st.sigchld.take() {
             sigmux_registry::unregister(id);
         }
     }

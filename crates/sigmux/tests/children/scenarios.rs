@@ -131,6 +131,51 @@ fn thousand_children_exiting_at_once_are_each_reported_once_with_their_status_an
 }
 
 #[test]
+fn children_watched_when_descriptors_run_out_are_still_reported() {
+    in_child(60, || {
+        let c = children();
+        let (read, write) = gate();
+        let kids: Vec<Child> = (0..60u8).map(|i| gated(&read, i)).collect();
+        drop(read);
+        // Leave room for about 20 more descriptors.
+        let open = std::fs::read_dir("/proc/self/fd").unwrap().count() as u64;
+        let lim = libc::rlimit {
+            rlim_cur: open + 20,
+            rlim_max: libc::RLIM_INFINITY,
+        };
+        let mut old = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: valid pointers.
+        unsafe {
+            libc::getrlimit(libc::RLIMIT_NOFILE, &mut old);
+            let lim = libc::rlimit {
+                rlim_max: old.rlim_max,
+                ..lim
+            };
+            assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &lim), 0);
+        }
+        let mut want = Vec::new();
+        for (i, kid) in kids.into_iter().enumerate() {
+            want.push((c.watch(kid).unwrap(), Some(i as i32)));
+        }
+        drop(write);
+        let mut got = Vec::new();
+        for exit in &c {
+            let exit = exit.unwrap();
+            got.push((exit.pid(), exit.status().code()));
+        }
+        got.sort();
+        want.sort();
+        assert_eq!(got, want);
+        assert_eq!(zombies(), Vec::<u32>::new());
+        0
+    })
+    .assert_success();
+}
+
+#[test]
 fn a_child_killed_by_a_signal_reports_that_signal() {
     let c = children();
     let term = c.watch(sh("exec sleep 30")).unwrap();
