@@ -42,7 +42,10 @@
 //!   opened when it is watched — while we own it, so before anybody could reap it. The pidfd
 //!   becomes readable when the child exits, and the status is collected with
 //!   `waitid(P_PIDFD)`, which cannot be confused by a recycled pid. The pidfds sit in one
-//!   epoll instance, so a wake-up only looks at the children that exited.
+//!   epoll instance, so a wake-up only looks at the children that exited. It costs one
+//!   descriptor per watched child; a child whose pidfd cannot be opened because the process
+//!   is out of descriptors (`EMFILE`, `ENFILE`) is watched the SIGCHLD way instead, so
+//!   nothing is lost when `RLIMIT_NOFILE` is low.
 //! * **SIGCHLD** (every Unix, and the fallback on Linux): a `SIGCHLD` action registered
 //!   through [`sigmux-registry`](sigmux_registry) — so it coexists with every other `SIGCHLD`
 //!   listener — writes one byte into a pipe (async-signal-safe, nothing else); ordinary code
@@ -83,9 +86,14 @@
 //!   the same one (a blocking waiter may consume the readiness an async waiter needed).
 //! * **fork.** Watched children belong to the process that started them: a forked child
 //!   cannot wait for its parent's children. Every method of a [`Children`] inherited through
-//!   `fork` returns an error in the child (checked with `getpid` before any lock is taken, so
-//!   a lock held by another thread of the parent at the fork cannot hang it); the child can
-//!   make its own [`Children`] for its own children, and neither steals from the other.
+//!   `fork` that watches or waits returns an error in the child ([`len`](Children::len) says
+//!   0), checked with `getpid` before the [`Children`]'s lock is taken, so a lock held by
+//!   another thread of the parent at the fork cannot hang the child; the child can make its
+//!   own [`Children`] for its own children, and neither steals from the other. (With the
+//!   SIGCHLD mechanism, a `SIGCHLD` in the child may wake the parent's [`Children`] once,
+//!   which then finds nothing new: harmless.) [`Mechanism::Auto`] reads the environment
+//!   only once per process, so a child forked after the parent made a [`Children`] does not
+//!   touch the environment's lock either.
 //! * **Dropping** a [`Children`] stops watching: children still running are neither killed
 //!   nor waited for (they stay zombies after exiting, unless the process ends or an orphan
 //!   reaper takes them).
