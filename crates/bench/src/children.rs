@@ -86,7 +86,11 @@ const REPORTED: usize = 4;
 const CORRECT: usize = 5;
 
 pub(crate) fn run(opts: &Opts) -> SectionResult {
-    let sizes: &[usize] = if opts.quick { &[1, 10, 50] } else { &[1, 100, 1000] };
+    let sizes: &[usize] = if opts.quick {
+        &[1, 10, 50]
+    } else {
+        &[1, 100, 1000]
+    };
     let rounds = if opts.quick { 1 } else { 5 };
     // Enough exits per measuring child for a p99 at small N.
     let samples = if opts.quick { 20 } else { 300 };
@@ -294,10 +298,15 @@ pub(crate) fn child(args: &[String]) -> io::Result<Vec<f64>> {
         // SAFETY: `fds` has room for two descriptors.
         cvt(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) })?;
         // SAFETY: fresh descriptors owned by nobody else.
-        let (gate_r, gate_w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+        let (gate_r, gate_w) =
+            unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
         let batch = match w {
-            Watcher::TokioProcess => rt.block_on(tokio_batch(memfd.as_raw_fd(), n, gate_r, gate_w))?,
-            Watcher::SigmuxTokio => rt.block_on(sigmux_tokio_batch(memfd.as_raw_fd(), n, gate_r, gate_w))?,
+            Watcher::TokioProcess => {
+                rt.block_on(tokio_batch(memfd.as_raw_fd(), n, gate_r, gate_w))?
+            }
+            Watcher::SigmuxTokio => {
+                rt.block_on(sigmux_tokio_batch(memfd.as_raw_fd(), n, gate_r, gate_w))?
+            }
             _ => blocking_batch(w, memfd.as_raw_fd(), n, gate_r, gate_w)?,
         };
         let mut exits = vec![0u8; n * 8];
@@ -422,7 +431,12 @@ fn blocking_batch(
     })
 }
 
-async fn tokio_batch(memfd: RawFd, n: usize, gate_r: OwnedFd, gate_w: OwnedFd) -> io::Result<Batch> {
+async fn tokio_batch(
+    memfd: RawFd,
+    n: usize,
+    gate_r: OwnedFd,
+    gate_w: OwnedFd,
+) -> io::Result<Batch> {
     let mut kids = Vec::with_capacity(n);
     for i in 0..n {
         let cmd = exiter(memfd, i, &gate_r)?;
@@ -517,7 +531,13 @@ mod raw {
     extern "C" fn on_sigchld(_: libc::c_int) {
         let b = 0u8;
         // SAFETY: one valid byte; errors (a full pipe) ignored. Async-signal-safe.
-        unsafe { libc::write(WRITE_FD.load(Ordering::Relaxed), (&b as *const u8).cast(), 1) };
+        unsafe {
+            libc::write(
+                WRITE_FD.load(Ordering::Relaxed),
+                (&b as *const u8).cast(),
+                1,
+            )
+        };
     }
 
     pub(super) fn install() -> io::Result<()> {

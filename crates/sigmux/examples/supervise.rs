@@ -44,7 +44,11 @@ mod unix {
                 "killed by signal {} ({}){}",
                 sig,
                 sigmux::low_level::signal_name(sig).unwrap_or("?"),
-                if status.core_dumped() { ", core dumped" } else { "" }
+                if status.core_dumped() {
+                    ", core dumped"
+                } else {
+                    ""
+                }
             ),
             _ => format!("ended: {:?}", status),
         }
@@ -77,7 +81,10 @@ mod unix {
         }
 
         let children = Children::new()?;
-        eprintln!("supervise: watching children via {:?}", children.mechanism());
+        eprintln!(
+            "supervise: watching children via {:?}",
+            children.mechanism()
+        );
         let mut backoff = FIRST_BACKOFF;
         let mut restarts = 0;
         loop {

@@ -29,9 +29,7 @@ fn sh(script: &str) -> std::process::Child {
 }
 
 /// The next exit on tokio: drain `try_wait`, then wait for readiness.
-async fn next_exit_tokio(
-    fd: &tokio::io::unix::AsyncFd<Arc<Children>>,
-) -> io::Result<Option<Exit>> {
+async fn next_exit_tokio(fd: &tokio::io::unix::AsyncFd<Arc<Children>>) -> io::Result<Option<Exit>> {
     let c = fd.get_ref();
     loop {
         if let Some(exit) = c.try_wait()? {
@@ -82,7 +80,8 @@ async fn tokio_scenario(mechanism: Mechanism) {
             .unwrap();
         child.wait().await.unwrap().code()
     });
-    let std_child = tokio::task::spawn_blocking(|| sh("sleep 0.05; exit 78").wait().unwrap().code());
+    let std_child =
+        tokio::task::spawn_blocking(|| sh("sleep 0.05; exit 78").wait().unwrap().code());
     let watcher = {
         let c = Arc::clone(&c);
         tokio::spawn(async move {
@@ -107,7 +106,11 @@ async fn tokio_scenario(mechanism: Mechanism) {
         .await
         .expect("watcher hung")
         .unwrap();
-    assert_eq!(tokio_child.await.unwrap(), Some(77), "tokio::process lost its child");
+    assert_eq!(
+        tokio_child.await.unwrap(),
+        Some(77),
+        "tokio::process lost its child"
+    );
     assert_eq!(std_child.await.unwrap(), Some(78), "std lost its child");
     let mut codes: Vec<_> = got
         .iter()

@@ -5,4 +5,3 @@
 const MECHANISM: sigmux::child::Mechanism = sigmux::child::Mechanism::Pidfd;
 
 include!("children/scenarios.rs");
-

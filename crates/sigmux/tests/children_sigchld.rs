@@ -20,8 +20,14 @@ fn env_probe() {
 
 fn probe(env: Option<&str>, wants: &str) {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args(["--exact", "env_probe", "--ignored", "--nocapture", "--test-threads=1"])
-        .env("SIGMUX_CHILDREN_PROBE_WANTS", wants);
+    cmd.args([
+        "--exact",
+        "env_probe",
+        "--ignored",
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .env("SIGMUX_CHILDREN_PROBE_WANTS", wants);
     match env {
         Some(v) => cmd.env("SIGMUX_CHILDREN", v),
         None => cmd.env_remove("SIGMUX_CHILDREN"),

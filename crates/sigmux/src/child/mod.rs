@@ -204,7 +204,9 @@ impl Exit {
 #[derive(Debug)]
 enum Kind {
     #[cfg(target_os = "linux")]
-    Pidfd { epoll: OwnedFd },
+    Pidfd {
+        epoll: OwnedFd,
+    },
     Sigchld,
 }
 
@@ -286,13 +288,11 @@ fn resolve(mechanism: Mechanism) -> io::Result<Mechanism> {
                 ))
             }
         }
-        Mechanism::Auto => {
-            Ok(if !sigchld_forced() && pidfd_supported() {
-                Mechanism::Pidfd
-            } else {
-                Mechanism::Sigchld
-            })
-        }
+        Mechanism::Auto => Ok(if !sigchld_forced() && pidfd_supported() {
+            Mechanism::Pidfd
+        } else {
+            Mechanism::Sigchld
+        }),
     }
 }
 
@@ -306,7 +306,7 @@ fn sigchld_forced() -> bool {
         1 => true,
         2 => false,
         _ => {
-            let yes = std::env::var_os("SIGMUX_CHILDREN").map_or(false, |v| v == "sigchld");
+            let yes = std::env::var_os("SIGMUX_CHILDREN").as_deref() == Some("sigchld".as_ref());
             CACHE.store(if yes { 1 } else { 2 }, Ordering::Relaxed);
             yes
         }
@@ -611,7 +611,11 @@ impl Children {
         Iter { children: self }
     }
 
-    fn wait_inner(&self, deadline: Option<Instant>, pid: Option<pid_t>) -> io::Result<Option<Exit>> {
+    fn wait_inner(
+        &self,
+        deadline: Option<Instant>,
+        pid: Option<pid_t>,
+    ) -> io::Result<Option<Exit>> {
         self.check_owner()?;
         let (st, result) = self.wait_locked(self.lock(), deadline, pid);
         self.nudge(&st);

@@ -252,9 +252,8 @@ pub(super) mod pidfd {
         let mut evs = [libc::epoll_event { events: 0, u64: 0 }; BATCH];
         loop {
             // SAFETY: `evs` has room for BATCH events.
-            let n = unsafe {
-                libc::epoll_wait(epoll.as_raw_fd(), evs.as_mut_ptr(), BATCH as c_int, 0)
-            };
+            let n =
+                unsafe { libc::epoll_wait(epoll.as_raw_fd(), evs.as_mut_ptr(), BATCH as c_int, 0) };
             if n < 0 {
                 let err = io::Error::last_os_error();
                 if errno_is(&err, libc::EINTR) {

@@ -89,7 +89,7 @@ fn raise_nofile() {
 
 fn is_zombie(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{}/stat", pid))
-        .map(|s| s.rsplit(')').next().map_or(false, |r| r.trim_start().starts_with('Z')))
+        .map(|s| s.rsplit(')').next().is_some_and(|r| r.trim_start().starts_with('Z')))
         .unwrap_or(false)
 }
 
