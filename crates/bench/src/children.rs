@@ -23,6 +23,8 @@ use std::os::unix::io::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
+use sigmux::child::{Children, Mechanism, Options};
+
 use crate::child::{self, arg};
 use crate::json::Json;
 use crate::report::{self, SectionResult, Table};
@@ -291,6 +293,34 @@ pub(crate) fn child(args: &[String]) -> io::Result<Vec<f64>> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
+    // Made once per process, like the runtime: a program keeps one watcher.
+    let watcher = match w {
+        Watcher::SigmuxPidfd => Some(Arc::new(Children::with_options(
+            Options::new().mechanism(Mechanism::Pidfd),
+        )?)),
+        Watcher::SigmuxSigchld => Some(Arc::new(Children::with_options(
+            Options::new().mechanism(Mechanism::Sigchld),
+        )?)),
+        Watcher::SigmuxTokio => Some(Arc::new(Children::new()?)),
+        _ => None,
+    };
+    let async_fd = match (&watcher, w) {
+        (Some(c), Watcher::SigmuxTokio) => {
+            let _in_runtime = rt.enter();
+            // SAFETY: a `Children` keeps its descriptor open, and the same, while it lives;
+            // the `AsyncFd` keeps it alive through the `Arc`.
+            Some(
+                unsafe {
+                    tokio::io::unix::AsyncFd::register_with_interest(
+                        Arc::clone(c),
+                        tokio::io::Interest::READABLE,
+                    )
+                }
+                .map_err(io::Error::from)?,
+            )
+        }
+        _ => None,
+    };
     let (mut lat, mut cpu, mut wall) = (Vec::new(), Vec::new(), Vec::new());
     let (mut reported, mut correct) = (0usize, 0usize);
     for _ in 0..reps {
@@ -304,10 +334,13 @@ pub(crate) fn child(args: &[String]) -> io::Result<Vec<f64>> {
             Watcher::TokioProcess => {
                 rt.block_on(tokio_batch(memfd.as_raw_fd(), n, gate_r, gate_w))?
             }
-            Watcher::SigmuxTokio => {
-                rt.block_on(sigmux_tokio_batch(memfd.as_raw_fd(), n, gate_r, gate_w))?
-            }
-            _ => blocking_batch(w, memfd.as_raw_fd(), n, gate_r, gate_w)?,
+            Watcher::SigmuxTokio => match &async_fd {
+                Some(fd) => {
+                    rt.block_on(sigmux_tokio_batch(fd, memfd.as_raw_fd(), n, gate_r, gate_w))?
+                }
+                None => return Err(io::Error::other("no AsyncFd")),
+            },
+            _ => blocking_batch(w, watcher.as_deref(), memfd.as_raw_fd(), n, gate_r, gate_w)?,
         };
         let mut exits = vec![0u8; n * 8];
         // SAFETY: `exits` is valid for writes of its length.
@@ -353,12 +386,12 @@ fn spawn_all(memfd: RawFd, n: usize, gate: &OwnedFd) -> io::Result<Vec<std::proc
 
 fn blocking_batch(
     w: Watcher,
+    children: Option<&Children>,
     memfd: RawFd,
     n: usize,
     gate_r: OwnedFd,
     gate_w: OwnedFd,
 ) -> io::Result<Batch> {
-    use sigmux::child::{Children, Mechanism, Options};
     let kids = spawn_all(memfd, n, &gate_r)?;
     drop(gate_r);
     let index: HashMap<u32, usize> = kids.iter().enumerate().map(|(i, c)| (c.id(), i)).collect();
@@ -367,18 +400,13 @@ fn blocking_batch(
     let (t0, cpu1);
     match w {
         Watcher::SigmuxPidfd | Watcher::SigmuxSigchld => {
-            let mechanism = if w == Watcher::SigmuxPidfd {
-                Mechanism::Pidfd
-            } else {
-                Mechanism::Sigchld
-            };
-            let children = Children::with_options(Options::new().mechanism(mechanism))?;
+            let children = children.ok_or_else(|| io::Error::other("no watcher"))?;
             for kid in kids {
                 children.watch(kid)?;
             }
             t0 = sys::mono_ns();
             drop(gate_w);
-            for exit in &children {
+            for exit in children {
                 let exit = exit?;
                 let at = sys::mono_ns();
                 learned.push((index[&exit.pid()], exit.status().code(), at));
@@ -467,29 +495,20 @@ async fn tokio_batch(
 }
 
 async fn sigmux_tokio_batch(
+    fd: &tokio::io::unix::AsyncFd<Arc<Children>>,
     memfd: RawFd,
     n: usize,
     gate_r: OwnedFd,
     gate_w: OwnedFd,
 ) -> io::Result<Batch> {
-    use sigmux::child::Children;
+    let children = fd.get_ref();
     let kids = spawn_all(memfd, n, &gate_r)?;
     drop(gate_r);
     let index: HashMap<u32, usize> = kids.iter().enumerate().map(|(i, c)| (c.id(), i)).collect();
     let cpu0 = process_cpu_ns();
-    let children = Arc::new(Children::new()?);
     for kid in kids {
         children.watch(kid)?;
     }
-    // SAFETY: a `Children` keeps its descriptor open, and the same, while it lives; the
-    // `AsyncFd` keeps it alive through the `Arc`.
-    let fd = unsafe {
-        tokio::io::unix::AsyncFd::register_with_interest(
-            Arc::clone(&children),
-            tokio::io::Interest::READABLE,
-        )
-    }
-    .map_err(io::Error::from)?;
     let t0 = sys::mono_ns();
     drop(gate_w);
     let mut learned = Vec::with_capacity(n);

@@ -581,3 +581,13 @@ fn without_orphan_reaping_an_unwatched_zombie_is_left_alone() {
     assert_eq!(c.orphans_reaped(), 0);
     assert_eq!(other.wait().unwrap().code(), Some(11));
 }
+
+#[test]
+fn dropping_the_set_neither_kills_nor_waits_for_the_children_it_watched() {
+    let c = children();
+    let mut child = sh("sleep 0.2; exit 12");
+    c.watch_pid(child.id()).unwrap();
+    drop(c);
+    // Still ours to wait for, with its own status (it was neither killed nor reaped).
+    assert_eq!(child.wait().unwrap().code(), Some(12));
+}
