@@ -72,6 +72,40 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 //!
+//! ### Async
+//!
+//! Register the descriptor with your runtime's reactor; each time it is readable, take
+//! exits with [`try_wait`](Children::try_wait) until it returns `None`, and only then wait
+//! for readiness again. With tokio (the `Arc` keeps the `Children`, and so its descriptor,
+//! alive as long as the `AsyncFd`):
+//!
+//! ```ignore
+//! use std::sync::Arc;
+//! use tokio::io::{unix::AsyncFd, Interest};
+//!
+//! let children = Arc::new(sigmux::child::Children::new()?);
+//! children.watch(std::process::Command::new("true").spawn()?)?;
+//! // SAFETY: a `Children` keeps its descriptor open, and the same, while it lives.
+//! let fd = unsafe { AsyncFd::register_with_interest(Arc::clone(&children), Interest::READABLE) }?;
+//! while !children.is_empty() {
+//!     while let Some(exit) = children.try_wait()? {
+//!         println!("{} {}", exit.pid(), exit.status());
+//!     }
+//!     if !children.is_empty() {
+//!         let mut ready = fd.readable().await?;
+//!         if let Some(exit) = children.try_wait()? {
+//!             println!("{} {}", exit.pid(), exit.status());
+//!         } else {
+//!             ready.clear_ready();
+//!         }
+//!     }
+//! }
+//! ```
+//!
+//! With async-std or smol, `async_io::Async::new(children.as_fd())?` and
+//! `readable().await` in the same loop. The tests run both, on both mechanisms, beside
+//! tokio::process and async-process.
+//!
 //! ## Rules
 //!
 //! * **Whoever reaps a pid owns its status.** Once watched, a child must not be waited for by
