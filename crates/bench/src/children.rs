@@ -6,7 +6,8 @@
 //! wake, each writes its `CLOCK_MONOTONIC` time into a shared memfd at its own slot and
 //! `_exit`s with a known status. The watcher notes the time it learns each exit; the
 //! difference is the latency (it includes the kernel's process teardown, the same for
-//! every implementation). Cost is the measuring process's CPU time (all its threads) from
+//! every implementation). The exiters run pinned to another CPU than the watcher, so the
+//! watcher's CPU is its own. Cost is the measuring process's CPU time (all its threads) from
 //! just before the watching starts until every exit is known, divided by N; spawning the
 //! children is not counted (tokio::process registers a child inside its `spawn`, so its
 //! registration is not counted either).
@@ -163,7 +164,8 @@ pub(crate) fn run(opts: &Opts) -> SectionResult {
         }
     }
     table.notes.push(format!(
-        "{rounds} round(s) of fresh pinned processes per implementation and N, interleaved; \
+        "{rounds} round(s) of fresh pinned processes per implementation and N, interleaved \
+         (the exiting children pinned to another CPU); \
          each runs max(1, {samples} / N) batches and reports its own p50/p99. Latency: the \
          exiting child's clock just before `_exit` to the watcher's clock when it learns the \
          exit (includes process teardown). CPU: the watcher process, all threads, from before \
@@ -236,11 +238,26 @@ fn code_of(i: usize) -> i32 {
 }
 
 /// The exiter's command (this binary, hidden subcommand), reading the gate on stdin.
+/// The CPU the exiters pin themselves to: the one after the watcher's, so the watcher does
+/// not share its CPU with a thousand exiting processes (the latency would then measure the
+/// scheduler's share more than the watcher); `-` (unpinned) on a single-CPU machine.
+fn exiter_cpu() -> &'static str {
+    static CPU: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    CPU.get_or_init(|| {
+        // SAFETY: sysconf has no memory-safety preconditions.
+        let online = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+        match (sys::first_allowed_cpu(), usize::try_from(online)) {
+            (Some(watcher), Ok(online)) if online > 1 => ((watcher + 1) % online).to_string(),
+            _ => "-".to_string(),
+        }
+    })
+}
+
 fn exiter(memfd: RawFd, i: usize, gate: &OwnedFd) -> io::Result<Command> {
     let mut cmd = Command::new(std::env::current_exe()?);
     cmd.args([
         child::SUBCOMMAND,
-        "-",
+        exiter_cpu(),
         "children-exit",
         &memfd.to_string(),
         &i.to_string(),

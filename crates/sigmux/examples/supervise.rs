@@ -69,7 +69,7 @@ mod unix {
         }
         if args.is_empty() {
             // The demo: a child that runs briefly, then crashes.
-            args = ["sh", "-c", "echo \"child $$ up\"; sleep 0.2; kill -SEGV $$"]
+            args = ["sh", "-c", "echo \"child $$ up\"; sleep 0.2; kill -KILL $$"]
                 .iter()
                 .map(|s| s.to_string())
                 .collect();

@@ -16,8 +16,9 @@
 //! ## Why SIGCHLD is not a count of exits
 //!
 //! `SIGCHLD` is a classic signal: while one is pending, more exits add nothing. When fifty
-//! children exit together a handler may run five times, and a
-//! [`WithOrigin`](crate::iterator::exfiltrator::WithOrigin) iterator reports five senders.
+//! children exit together a handler may run only a few times, and a
+//! [`WithOrigin`](crate::iterator::exfiltrator::WithOrigin) iterator reports only a few of
+//! the senders.
 //! A `SIGCHLD` therefore only means "some child changed state, look"; the looking has to be
 //! done by waiting on each candidate pid. (It is also sent for stopped and continued
 //! children, and for children of other components.)
@@ -50,8 +51,8 @@
 //!   through [`sigmux-registry`](sigmux_registry) — so it coexists with every other `SIGCHLD`
 //!   listener — writes one byte into a pipe (async-signal-safe, nothing else); ordinary code
 //!   then calls `waitpid(pid, WNOHANG)` for each watched pid. Force it with
-//!   [`Options::mechanism`] or the environment variable `SIGMUX_CHILDREN=sigchld` (read when
-//!   [`Mechanism::Auto`] is resolved), e.g. to test it on Linux.
+//!   [`Options::mechanism`] or the environment variable `SIGMUX_CHILDREN=sigchld` (read the
+//!   first time [`Mechanism::Auto`] is resolved in the process), e.g. to test it on Linux.
 //!
 //! ```
 //! use std::process::Command;
@@ -397,7 +398,7 @@ impl Children {
             #[cfg(target_os = "linux")]
             Mechanism::Pidfd => {
                 let epoll = sys::pidfd::epoll()?;
-                sys::pidfd::add(&epoll, wake_read.as_raw_fd(), WAKE_TOKEN)?;
+                sys::pidfd::add(&epoll, wake_read.as_raw_fd(), WAKE_TOKEN, false)?;
                 Kind::Pidfd { epoll }
             }
             _ => Kind::Sigchld,
@@ -535,7 +536,7 @@ impl Children {
                     return Err(already(pid));
                 }
                 match &pidfd {
-                    Some(fd) => sys::pidfd::add(epoll, fd.as_raw_fd(), pid as u64)?,
+                    Some(fd) => sys::pidfd::add(epoll, fd.as_raw_fd(), pid as u64, true)?,
                     None => {
                         self.listen_sigchld(&mut st)?;
                         st.pidless += 1;
@@ -840,12 +841,20 @@ impl Children {
     }
 
     /// Reaps watched `pid` through its pidfd if it exited; whether it did (or is gone).
+    ///
+    /// Each pidfd is registered one-shot: its event disables it, so once it is reaped and
+    /// closed nothing is left armed — even where a forked child still holds a copy of the
+    /// pidfd (which keeps the registration alive and the pidfd readable); no
+    /// `EPOLL_CTL_DEL` is needed. An early event (not exited after all) re-arms it.
     #[cfg(target_os = "linux")]
     fn reap_pidfd(&self, st: &mut State, epoll: &OwnedFd, pid: pid_t) -> io::Result<bool> {
         let outcome = match st.watched.get(&pid).and_then(|w| w.pidfd.as_ref()) {
             Some(fd) => match sys::pidfd::wait_nohang(fd) {
                 Ok(Some(status)) => Some(Some(status)),
-                Ok(None) => None,
+                Ok(None) => {
+                    sys::pidfd::rearm(epoll, fd.as_raw_fd(), pid as u64)?;
+                    None
+                }
                 Err(e) if e.raw_os_error() == Some(libc::ECHILD) => Some(None),
                 Err(e) => return Err(e),
             },
@@ -854,11 +863,7 @@ impl Children {
         match outcome {
             None => Ok(false),
             Some(status) => {
-                if let Some(w) = st.watched.remove(&pid) {
-                    if let Some(fd) = &w.pidfd {
-                        sys::pidfd::del(epoll, fd.as_raw_fd());
-                    }
-                }
+                st.watched.remove(&pid);
                 if let Some(status) = status {
                     st.ready.push_back(Exit {
                         pid: pid as u32,

@@ -227,23 +227,31 @@ pub(super) mod pidfd {
         Ok(unsafe { OwnedFd::from_raw_fd(fd) })
     }
 
-    /// Adds `fd` (level-triggered, readable) with `token`.
-    pub(in super::super) fn add(epoll: &OwnedFd, fd: RawFd, token: u64) -> io::Result<()> {
-        let mut ev = libc::epoll_event {
-            events: libc::EPOLLIN as u32,
-            u64: token,
-        };
-        // SAFETY: `ev` is a valid event for the duration of the call.
-        cvt(unsafe { libc::epoll_ctl(epoll.as_raw_fd(), libc::EPOLL_CTL_ADD, fd, &mut ev) })?;
-        Ok(())
+    /// Adds `fd` (readable, level-triggered) with `token`; `oneshot` disables it after its
+    /// first event (see [`rearm`]).
+    pub(in super::super) fn add(
+        epoll: &OwnedFd,
+        fd: RawFd,
+        token: u64,
+        oneshot: bool,
+    ) -> io::Result<()> {
+        ctl(epoll, libc::EPOLL_CTL_ADD, fd, token, oneshot)
     }
 
-    /// Removes `fd`. Needed before closing it: a copy in a forked child would otherwise keep
-    /// the registration (and its readiness) alive.
-    pub(in super::super) fn del(epoll: &OwnedFd, fd: RawFd) {
-        let mut ev = libc::epoll_event { events: 0, u64: 0 };
-        // SAFETY: `ev` is valid (ignored by DEL on new kernels, required non-null by old).
-        unsafe { libc::epoll_ctl(epoll.as_raw_fd(), libc::EPOLL_CTL_DEL, fd, &mut ev) };
+    /// Re-enables a one-shot registration whose event fired too early.
+    pub(in super::super) fn rearm(epoll: &OwnedFd, fd: RawFd, token: u64) -> io::Result<()> {
+        ctl(epoll, libc::EPOLL_CTL_MOD, fd, token, true)
+    }
+
+    fn ctl(epoll: &OwnedFd, op: c_int, fd: RawFd, token: u64, oneshot: bool) -> io::Result<()> {
+        let mut events = libc::EPOLLIN as u32;
+        if oneshot {
+            events |= libc::EPOLLONESHOT as u32;
+        }
+        let mut ev = libc::epoll_event { events, u64: token };
+        // SAFETY: `ev` is a valid event for the duration of the call.
+        cvt(unsafe { libc::epoll_ctl(epoll.as_raw_fd(), op, fd, &mut ev) })?;
+        Ok(())
     }
 
     /// Up to [`BATCH`] tokens of ready descriptors, without waiting, appended to `out`.
