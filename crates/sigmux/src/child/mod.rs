@@ -268,6 +268,7 @@ struct State {
     /// Threads waiting on the condvar.
     followers: usize,
     /// Scratch space for epoll tokens.
+    #[cfg(target_os = "linux")]
     tokens: Vec<u64>,
     /// The `SIGCHLD` action, if registered (the SIGCHLD mechanism, orphan reaping, or a
     /// pidfd that could not be opened).

@@ -3,13 +3,14 @@
 //! except [`peek_any_exited`], which only the opt-in orphan reaper uses.
 
 use std::io;
-use std::os::unix::io::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::io::RawFd;
 use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
 use std::time::Duration;
 
 use libc::{c_int, pid_t};
 
+#[cfg(any(target_os = "linux", target_os = "android"))]
 use crate::sys::cvt;
 
 fn errno_is(err: &io::Error, code: c_int) -> bool {
@@ -141,6 +142,8 @@ pub(super) fn poll_readable(fd: RawFd, timeout: Option<Duration>) -> io::Result<
 /// pidfds and epoll (Linux 5.4+: `pidfd_open` is 5.3, `waitid(P_PIDFD)` 5.4).
 #[cfg(target_os = "linux")]
 pub(super) mod pidfd {
+    use std::os::unix::io::{AsRawFd, FromRawFd, OwnedFd};
+
     use super::*;
 
     /// `pidfd_open(pid, 0)`: a close-on-exec descriptor that refers to this very process
