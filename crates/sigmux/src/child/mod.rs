@@ -745,8 +745,10 @@ impl Children {
     }
 
     /// Collects every exit there is into `ready`. Called with the lock held.
+    ///
+    /// The wake-up pipe is emptied before anything is looked at, so a `SIGCHLD` (or a
+    /// wake-up) that comes after the look leaves a byte for the next one.
     fn collect(&self, st: &mut State) -> io::Result<()> {
-        crate::sys::drain(self.wake_read.as_raw_fd(), false);
         match &self.kind {
             #[cfg(target_os = "linux")]
             Kind::Pidfd { epoll } => {
@@ -755,6 +757,9 @@ impl Children {
                     tokens.clear();
                     let full = sys::pidfd::ready(epoll, &mut tokens)?;
                     let mut progress = false;
+                    if tokens.contains(&WAKE_TOKEN) {
+                        sys::drain(self.wake_read.as_raw_fd());
+                    }
                     for &token in &tokens {
                         if token == WAKE_TOKEN {
                             continue;
@@ -775,6 +780,7 @@ impl Children {
                 }
             }
             Kind::Sigchld => {
+                sys::drain(self.wake_read.as_raw_fd());
                 let State { watched, ready, .. } = st;
                 let mut error = None;
                 watched.retain(|&pid, _| match sys::waitpid_nohang(pid) {

@@ -112,6 +112,21 @@ pub(super) fn become_subreaper() -> io::Result<bool> {
     }
 }
 
+/// Empties the non-blocking wake-up pipe `fd` (reads until it would block).
+pub(super) fn drain(fd: RawFd) {
+    let mut buf = [0u8; 64];
+    loop {
+        // SAFETY: `buf` is valid for writes of its length.
+        let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+        if n < 0 && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
+            continue;
+        }
+        if n < buf.len() as isize {
+            return;
+        }
+    }
+}
+
 /// Waits until `fd` is readable or `timeout` passes (`None`: no limit). Returns early (with
 /// `Ok`) on `EINTR`; callers loop against an absolute deadline.
 pub(super) fn poll_readable(fd: RawFd, timeout: Option<Duration>) -> io::Result<()> {
