@@ -189,3 +189,82 @@ fn async_std_reports_each_exit_beside_async_process_and_std() {
         });
     }
 }
+
+/// The runtime-agnostic future: several tasks await `exit()` at once, beside the peers.
+async fn future_scenario(mechanism: Mechanism) -> Vec<(u32, Option<i32>)> {
+    let c = Arc::new(children(mechanism));
+    for i in 0..20 {
+        c.watch(sh(&format!("sleep 0.0{}; exit {}", i % 10, i)))
+            .unwrap();
+    }
+    let mut got = Vec::new();
+    while let Some(exit) = c.exit().await.unwrap() {
+        got.push((exit.pid(), exit.status().code()));
+    }
+    got.sort();
+    got
+}
+
+#[test]
+fn the_future_works_on_tokio_current_thread_and_multi_thread_beside_tokio_process() {
+    for multi in [false, true] {
+        let rt = if multi {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+        } else {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+        }
+        .unwrap();
+        for mechanism in MECHANISMS {
+            rt.block_on(async {
+                let peer = tokio::spawn(async {
+                    let mut child = tokio::process::Command::new("sh")
+                        .args(["-c", "sleep 0.05; exit 77"])
+                        .spawn()
+                        .unwrap();
+                    child.wait().await.unwrap().code()
+                });
+                let a = tokio::spawn(future_scenario(mechanism));
+                let b = tokio::spawn(future_scenario(mechanism));
+                let (a, b) = tokio::time::timeout(Duration::from_secs(60), async {
+                    (a.await.unwrap(), b.await.unwrap())
+                })
+                .await
+                .expect("hung");
+                assert_eq!((a.len(), b.len()), (20, 20));
+                assert!(a.iter().chain(&b).all(|(_, code)| code.is_some()));
+                assert_eq!(
+                    peer.await.unwrap(),
+                    Some(77),
+                    "tokio::process lost its child"
+                );
+            });
+        }
+    }
+}
+
+#[test]
+fn the_future_works_on_async_std_beside_async_process() {
+    for mechanism in MECHANISMS {
+        async_std::task::block_on(async {
+            let peer = async_std::task::spawn(async {
+                async_process::Command::new("sh")
+                    .args(["-c", "sleep 0.05; exit 79"])
+                    .status()
+                    .await
+                    .unwrap()
+                    .code()
+            });
+            let got =
+                async_std::future::timeout(Duration::from_secs(60), future_scenario(mechanism))
+                    .await
+                    .expect("hung");
+            assert_eq!(got.len(), 20);
+            assert_eq!(peer.await, Some(79), "async-process lost its child");
+        });
+    }
+}

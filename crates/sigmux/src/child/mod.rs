@@ -32,10 +32,11 @@
 //! * blocking: [`wait`](Children::wait) (any), [`wait_timeout`](Children::wait_timeout),
 //!   [`wait_pid`](Children::wait_pid) (one), or [`iter`](Children::iter);
 //! * without blocking: [`try_wait`](Children::try_wait);
-//! * async on any runtime: the [`Children`] is a descriptor ([`AsFd`]) that becomes readable
-//!   when a watched child exits; register it with your reactor (tokio's `AsyncFd`,
-//!   async-io's `Async`, mio, …) and call [`try_wait`](Children::try_wait) until it returns
-//!   `None` each time it is readable.
+//! * async on any runtime: [`exit`](Children::exit) is a future that needs no reactor (a
+//!   helper thread wakes it); or, without the thread, the [`Children`] is a descriptor
+//!   ([`AsFd`]) that becomes readable when a watched child exits: register it with your
+//!   reactor (tokio's `AsyncFd`, async-io's `Async`, mio, …) and call
+//!   [`try_wait`](Children::try_wait) until it returns `None` each time it is readable.
 //!
 //! Two mechanisms ([`Mechanism`]), chosen when the [`Children`] is made:
 //!
@@ -75,7 +76,8 @@
 //!
 //! ### Async
 //!
-//! Register the descriptor with your runtime's reactor; each time it is readable, take
+//! The simplest is `while let Some(exit) = children.exit().await? { … }` on any executor
+//! ([`exit`](Children::exit)). To do without its helper thread, register the descriptor with your runtime's reactor; each time it is readable, take
 //! exits with [`try_wait`](Children::try_wait) until it returns `None`, and only then wait
 //! for readiness again. With tokio (the `Arc` keeps the `Children`, and so its descriptor,
 //! alive as long as the `AsyncFd`):
@@ -117,8 +119,9 @@
 //! * **A watched child that has already exited is reported** (it stays a zombie until
 //!   reaped, and the pidfd of a zombie is readable at once).
 //! * **One style per [`Children`]:** blocking waits from any number of threads are fine, and
-//!   so is one async task per [`Children`]; do not mix async readiness and blocking waits on
-//!   the same one (a blocking waiter may consume the readiness an async waiter needed).
+//!   so are any number of [`exit`](Children::exit) futures, or one task driving the
+//!   descriptor through a reactor; do not mix a reactor-registered descriptor with other
+//!   waits on the same set (they may consume the readiness the reactor's task needed).
 //! * **fork.** Watched children belong to the process that started them: a forked child
 //!   cannot wait for its parent's children. Every method of a [`Children`] inherited through
 //!   `fork` that watches or waits returns an error in the child ([`len`](Children::len) says
@@ -147,7 +150,10 @@
 //! [`iter`](Children::iter) keep waiting when no watched child is left (the reaper must keep
 //! running).
 
+mod future;
 mod sys;
+
+pub use future::ExitFuture;
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -293,6 +299,8 @@ pub struct Children {
     /// Wakes blocking waiters that are not the one polling the descriptor.
     turn: Condvar,
     orphans: AtomicU64,
+    /// Serves the futures of [`exit`](Self::exit).
+    helper: future::Helper,
 }
 
 impl fmt::Debug for Children {
@@ -416,6 +424,7 @@ impl Children {
             state: Mutex::new(State::default()),
             turn: Condvar::new(),
             orphans: AtomicU64::new(0),
+            helper: future::Helper::default(),
         };
         if matches!(children.kind, Kind::Sigchld) || options.reap_orphans {
             children.listen_sigchld(&mut children.lock())?;
@@ -639,6 +648,53 @@ impl Children {
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         self.wait_inner(deadline, Some(pid))
             .map(|e| e.map(|e| e.status))
+    }
+
+    /// The next exit, as a future that works on any executor (tokio, async-std, smol,
+    /// `futures::executor`, …): `None` once no watched child is left (never with
+    /// [`Options::reap_orphans`]).
+    ///
+    /// No reactor is needed: the first time a future of this set has to wait, the set
+    /// starts one helper thread (named `sigmux-children`, stopped when the set is dropped)
+    /// that sleeps in `poll` on the set's descriptor and wakes the waiting futures. Any
+    /// number of futures may wait at once; each exit goes to exactly one of them. To save
+    /// the thread, register the descriptor with your reactor instead (see the
+    /// [module docs](self#async)).
+    ///
+    /// ```
+    /// # use std::process::Command;
+    /// # use sigmux::child::Children;
+    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     // A minimal executor: park until woken.
+    /// #     struct Unpark(std::thread::Thread);
+    /// #     impl std::task::Wake for Unpark {
+    /// #         fn wake(self: std::sync::Arc<Self>) { self.0.unpark() }
+    /// #     }
+    /// #     let waker = std::sync::Arc::new(Unpark(std::thread::current())).into();
+    /// #     let mut cx = std::task::Context::from_waker(&waker);
+    /// #     let mut f = Box::pin(f);
+    /// #     loop {
+    /// #         if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; }
+    /// #         std::thread::park();
+    /// #     }
+    /// # }
+    /// let children = Children::new()?;
+    /// let pid = children.watch(Command::new("sh").args(["-c", "exit 7"]).spawn()?)?;
+    /// block_on(async {
+    ///     while let Some(exit) = children.exit().await? {
+    ///         assert_eq!((exit.pid(), exit.status().code()), (pid, Some(7)));
+    ///     }
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn exit(&self) -> ExitFuture<'_> {
+        ExitFuture { children: self }
+    }
+
+    /// The descriptor futures and pollers wait on.
+    fn ready_fd(&self) -> RawFd {
+        self.as_raw_fd()
     }
 
     /// A blocking iterator over the exits, in the order they are collected; it ends when no
@@ -966,7 +1022,13 @@ fn take(st: &mut State, pid: Option<pid_t>) -> Option<Exit> {
 
 impl Drop for Children {
     fn drop(&mut self) {
-        // First, so no handler writes to the pipe once it is closed.
+        // The helper thread polls our descriptor: stop it before anything is closed. A
+        // forked child has no such thread (only the forking thread is copied).
+        let wake = self.wake_write.as_raw_fd();
+        let forked = getpid() != self.owner;
+        self.helper
+            .stop(move || crate::sys::write_byte(wake), forked);
+        // Then the SIGCHLD action, so no handler writes to the pipe once it is closed.
         let st = self.state.get_mut().unwrap_or_else(|e| e.into_inner());
         if let Some(id) = st.sigchld.take() {
             sigmux_registry::unregister(id);

@@ -647,3 +647,119 @@ fn a_forked_child_holding_copies_of_the_descriptors_does_not_make_the_parent_spi
     })
     .assert_success();
 }
+
+/// A minimal executor (no runtime): polls, parks until woken.
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    struct Unpark(thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Arc::new(Unpark(thread::current())).into();
+    let mut cx = std::task::Context::from_waker(&waker);
+    let mut f = Box::pin(f);
+    loop {
+        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+        thread::park();
+    }
+}
+
+fn threads() -> usize {
+    std::fs::read_dir("/proc/self/task").unwrap().count()
+}
+
+#[test]
+fn the_future_reports_each_exit_once_to_concurrent_awaiters_without_a_runtime() {
+    in_child(60, || {
+        let before = threads();
+        let c = Arc::new(children());
+        let (read, write) = gate();
+        let mut pids = Vec::new();
+        for i in 0..60u8 {
+            pids.push((c.watch(gated(&read, i)).unwrap(), Some(i as i32)));
+        }
+        drop(read);
+        let awaiters: Vec<_> = (0..3)
+            .map(|_| {
+                let c = Arc::clone(&c);
+                thread::spawn(move || {
+                    block_on(async {
+                        let mut mine = Vec::new();
+                        while let Some(exit) = c.exit().await.unwrap() {
+                            mine.push((exit.pid(), exit.status().code()));
+                        }
+                        mine
+                    })
+                })
+            })
+            .collect();
+        thread::sleep(Duration::from_millis(50));
+        drop(write);
+        let mut all: Vec<(u32, Option<i32>)> = awaiters
+            .into_iter()
+            .flat_map(|a| a.join().unwrap())
+            .collect();
+        all.sort();
+        pids.sort();
+        assert_eq!(all, pids);
+        // The helper thread goes with the set.
+        assert_eq!(Arc::strong_count(&c), 1);
+        drop(c);
+        assert!(wait_until(Duration::from_secs(10), || threads() == before));
+        0
+    })
+    .assert_success();
+}
+
+#[test]
+fn the_future_wakes_for_an_exit_that_comes_later_and_gives_the_status() {
+    let c = children();
+    let pid = c.watch(sh("sleep 0.2; exit 13")).unwrap();
+    let killed = c.watch(sh("exec sleep 30")).unwrap();
+    let exit = block_on(c.exit()).unwrap().unwrap();
+    assert_eq!((exit.pid(), exit.status().code()), (pid, Some(13)));
+    // SAFETY: our own watched, unreaped child.
+    unsafe { libc::kill(killed as i32, libc::SIGKILL) };
+    let exit = block_on(c.exit()).unwrap().unwrap();
+    assert_eq!(
+        (exit.pid(), exit.status().signal()),
+        (killed, Some(libc::SIGKILL))
+    );
+    assert_eq!(block_on(c.exit()).unwrap(), None);
+}
+
+#[test]
+fn a_forked_child_can_drop_an_inherited_set_whose_helper_thread_ran() {
+    in_child(60, || {
+        let c = children();
+        c.watch(sh("sleep 0.1")).unwrap();
+        let slow = c.watch(sh("exec sleep 30")).unwrap();
+        // Starts the helper thread (the first exit is not there yet).
+        assert!(block_on(c.exit()).unwrap().is_some());
+        // SAFETY: the child only uses the inherited set (which refuses without locking),
+        // drops it and leaves with `_exit`.
+        let pid = unsafe { libc::fork() };
+        assert!(pid >= 0);
+        if pid == 0 {
+            // SAFETY: alarm is async-signal-safe; a hang fails as SIGALRM.
+            unsafe { libc::alarm(20) };
+            let refused = block_on(c.exit()).is_err();
+            drop(c);
+            // SAFETY: leave without the parent's destructors.
+            unsafe { libc::_exit(if refused { 0 } else { 1 }) };
+        }
+        assert_eq!(
+            sigmux_testkit::wait_for(pid),
+            sigmux_testkit::Outcome::Exited(0)
+        );
+        // SAFETY: our own watched, unreaped child.
+        unsafe { libc::kill(slow as i32, libc::SIGKILL) };
+        assert_eq!(block_on(c.exit()).unwrap().unwrap().pid(), slow);
+        drop(c);
+        0
+    })
+    .assert_success();
+}
