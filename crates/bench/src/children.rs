@@ -12,8 +12,8 @@
 //! children is not counted (tokio::process registers a child inside its `spawn`, so its
 //! registration is not counted either).
 //!
-//! Implementations: `sigmux::child::Children` (pidfd, the SIGCHLD fallback, and pidfd
-//! driven by a tokio `AsyncFd`), `tokio::process::Child::wait` (one task per child,
+//! Implementations: `sigmux::child::Children` (pidfd, the SIGCHLD fallback, pidfd driven by
+//! a tokio `AsyncFd`, and its runtime-agnostic `exit()` future awaited on tokio), `tokio::process::Child::wait` (one task per child,
 //! current-thread runtime), std's `Child::wait` on a thread per child, and a raw
 //! `SIGCHLD` handler + self-pipe + `waitpid(-1, WNOHANG)` loop (which a library must not do,
 //! shown as the floor).
@@ -38,16 +38,18 @@ enum Watcher {
     SigmuxPidfd,
     SigmuxSigchld,
     SigmuxTokio,
+    SigmuxFuture,
     TokioProcess,
     StdThreads,
     RawSigchld,
 }
 
 impl Watcher {
-    const ALL: [Watcher; 6] = [
+    const ALL: [Watcher; 7] = [
         Watcher::SigmuxPidfd,
         Watcher::SigmuxSigchld,
         Watcher::SigmuxTokio,
+        Watcher::SigmuxFuture,
         Watcher::TokioProcess,
         Watcher::StdThreads,
         Watcher::RawSigchld,
@@ -58,6 +60,7 @@ impl Watcher {
             Watcher::SigmuxPidfd => "sigmux::child (pidfd)",
             Watcher::SigmuxSigchld => "sigmux::child (SIGCHLD)",
             Watcher::SigmuxTokio => "sigmux::child + tokio AsyncFd",
+            Watcher::SigmuxFuture => "sigmux::child exit() on tokio",
             Watcher::TokioProcess => "tokio::process",
             Watcher::StdThreads => "std, thread per child",
             Watcher::RawSigchld => "raw SIGCHLD + waitpid(-1)",
@@ -69,6 +72,7 @@ impl Watcher {
             Watcher::SigmuxPidfd => "sigmux-pidfd",
             Watcher::SigmuxSigchld => "sigmux-sigchld",
             Watcher::SigmuxTokio => "sigmux-tokio-asyncfd",
+            Watcher::SigmuxFuture => "sigmux-future",
             Watcher::TokioProcess => "tokio-process",
             Watcher::StdThreads => "std-thread-per-child",
             Watcher::RawSigchld => "raw-sigchld-waitpid",
@@ -318,7 +322,7 @@ pub(crate) fn child(args: &[String]) -> io::Result<Vec<f64>> {
         Watcher::SigmuxSigchld => Some(Arc::new(Children::with_options(
             Options::new().mechanism(Mechanism::Sigchld),
         )?)),
-        Watcher::SigmuxTokio => Some(Arc::new(Children::new()?)),
+        Watcher::SigmuxTokio | Watcher::SigmuxFuture => Some(Arc::new(Children::new()?)),
         _ => None,
     };
     let async_fd = match (&watcher, w) {
@@ -351,6 +355,12 @@ pub(crate) fn child(args: &[String]) -> io::Result<Vec<f64>> {
             Watcher::TokioProcess => {
                 rt.block_on(tokio_batch(memfd.as_raw_fd(), n, gate_r, gate_w))?
             }
+            Watcher::SigmuxFuture => match &watcher {
+                Some(c) => {
+                    rt.block_on(sigmux_future_batch(c, memfd.as_raw_fd(), n, gate_r, gate_w))?
+                }
+                None => return Err(io::Error::other("no watcher")),
+            },
             Watcher::SigmuxTokio => match &async_fd {
                 Some(fd) => {
                     rt.block_on(sigmux_tokio_batch(fd, memfd.as_raw_fd(), n, gate_r, gate_w))?
@@ -466,7 +476,9 @@ fn blocking_batch(
             }
             cpu1 = process_cpu_ns();
         }
-        Watcher::SigmuxTokio | Watcher::TokioProcess => unreachable!("async batches"),
+        Watcher::SigmuxTokio | Watcher::SigmuxFuture | Watcher::TokioProcess => {
+            unreachable!("async batches")
+        }
     }
     let wall = learned.iter().map(|l| l.2).max().unwrap_or(t0) - t0;
     Ok(Batch {
@@ -545,6 +557,36 @@ async fn sigmux_tokio_batch(
             }
             None => ready.clear_ready(),
         }
+    }
+    let cpu1 = process_cpu_ns();
+    let wall = learned.iter().map(|l| l.2).max().unwrap_or(t0) - t0;
+    Ok(Batch {
+        learned,
+        cpu_ns: cpu1 - cpu0,
+        wall_ns: wall,
+    })
+}
+
+async fn sigmux_future_batch(
+    children: &Children,
+    memfd: RawFd,
+    n: usize,
+    gate_r: OwnedFd,
+    gate_w: OwnedFd,
+) -> io::Result<Batch> {
+    let kids = spawn_all(memfd, n, &gate_r)?;
+    drop(gate_r);
+    let index: HashMap<u32, usize> = kids.iter().enumerate().map(|(i, c)| (c.id(), i)).collect();
+    let cpu0 = process_cpu_ns();
+    for kid in kids {
+        children.watch(kid)?;
+    }
+    let t0 = sys::mono_ns();
+    drop(gate_w);
+    let mut learned = Vec::with_capacity(n);
+    while let Some(exit) = children.exit().await? {
+        let at = sys::mono_ns();
+        learned.push((index[&exit.pid()], exit.status().code(), at));
     }
     let cpu1 = process_cpu_ns();
     let wall = learned.iter().map(|l| l.2).max().unwrap_or(t0) - t0;
