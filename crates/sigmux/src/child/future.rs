@@ -6,9 +6,11 @@
 //! waiting futures when it becomes readable; they collect the exits themselves with
 //! `try_wait`. Readiness is level-triggered and a future registers its waker only after a
 //! `try_wait` that found nothing (and drained the descriptor), so an exit that comes in
-//! between leaves the descriptor readable and the helper wakes the future at once: no
-//! wake-up is lost, and the helper never spins on a descriptor nobody drains (it waits for
-//! new wakers after each round).
+//! between leaves the descriptor readable and the helper wakes the future at once. Another
+//! waiter may drain the descriptor before the helper sees it; whoever leaves exits queued,
+//! or nothing left to watch, therefore wakes the pending futures itself
+//! ([`Children::nudge`](super::Children)). The helper never spins on a descriptor nobody
+//! drains: it waits for new wakers after each round.
 
 use std::future::Future;
 use std::io;
@@ -62,6 +64,20 @@ impl Helper {
             );
         }
         Ok(())
+    }
+
+    /// Wakes every pending future now (they look for themselves).
+    pub(super) fn wake_all(&self) {
+        let wakers = {
+            let mut wakers = self.shared.wakers();
+            if wakers.is_empty() {
+                return;
+            }
+            std::mem::take(&mut *wakers)
+        };
+        for waker in wakers {
+            waker.wake();
+        }
     }
 
     /// Stops and joins the helper thread. `wake` must make `fd` readable (so a helper blocked
@@ -138,9 +154,15 @@ impl Future for ExitFuture<'_> {
             return Poll::Ready(Ok(None));
         }
         // After a `try_wait` that drained the descriptor: anything new leaves it readable.
-        match children.helper.register(cx.waker(), children.ready_fd()) {
-            Ok(()) => Poll::Pending,
-            Err(e) => Poll::Ready(Err(e)),
+        if let Err(e) = children.helper.register(cx.waker(), children.ready_fd()) {
+            return Poll::Ready(Err(e));
         }
+        // Another waiter may have queued exits (or taken the last one) between our
+        // `try_wait` and the registration, and found no waker to wake: look once more.
+        // (Registration, then this check; they queue, then wake: one of us sees the other.)
+        if children.has_news() {
+            cx.waker().wake_by_ref();
+        }
+        Poll::Pending
     }
 }

@@ -615,7 +615,11 @@ impl Children {
             Some(exit) => Ok(Some(exit)),
             None => self.collect(&mut st).map(|()| take(&mut st, None)),
         };
-        self.nudge(&st);
+        let futures = self.nudge(&st);
+        drop(st);
+        if futures {
+            self.helper.wake_all();
+        }
         result
     }
 
@@ -692,6 +696,13 @@ impl Children {
         ExitFuture { children: self }
     }
 
+    /// Whether a waiter has something to act on now: a queued exit, or nothing left to
+    /// watch (see [`nudge`](Self::nudge)).
+    fn has_news(&self) -> bool {
+        let st = self.lock();
+        !st.ready.is_empty() || (st.watched.is_empty() && !self.reap_orphans)
+    }
+
     /// The descriptor futures and pollers wait on.
     fn ready_fd(&self) -> RawFd {
         self.as_raw_fd()
@@ -710,7 +721,11 @@ impl Children {
     ) -> io::Result<Option<Exit>> {
         self.check_owner()?;
         let (st, result) = self.wait_locked(self.lock(), deadline, pid);
-        self.nudge(&st);
+        let futures = self.nudge(&st);
+        drop(st);
+        if futures {
+            self.helper.wake_all();
+        }
         result
     }
 
@@ -787,10 +802,12 @@ impl Children {
     /// Called when a thread leaves with the lock: if other waiters have something to act on
     /// (a queued exit, or nothing left to watch), wake them — the followers through the
     /// condvar, the leader through the pipe (it may be asleep in `poll` on a descriptor
-    /// someone else just drained).
-    fn nudge(&self, st: &State) {
+    /// someone else just drained). Returns whether the pending [`exit`](Self::exit) futures
+    /// must be woken too (for the same reason: their helper thread may have missed the
+    /// readiness); the caller does that after releasing the lock, as a waker may run code.
+    fn nudge(&self, st: &State) -> bool {
         if st.ready.is_empty() && !st.watched.is_empty() {
-            return;
+            return false;
         }
         if st.followers > 0 {
             self.turn.notify_all();
@@ -798,6 +815,7 @@ impl Children {
         if st.polling {
             crate::sys::write_byte(self.wake_write.as_raw_fd());
         }
+        true
     }
 
     /// Collects every exit there is into `ready`. Called with the lock held.

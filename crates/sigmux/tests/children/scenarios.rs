@@ -673,12 +673,20 @@ fn threads() -> usize {
 
 #[test]
 fn the_future_reports_each_exit_once_to_concurrent_awaiters_without_a_runtime() {
+    // Rounds, so that the hand-offs between awaiters (one takes an exit and leaves others
+    // queued while the rest register) are exercised many times; a lost wake-up hangs.
+    for _round in 0..10 {
+        the_future_round();
+    }
+}
+
+fn the_future_round() {
     in_child(60, || {
         let before = threads();
         let c = Arc::new(children());
         let (read, write) = gate();
         let mut pids = Vec::new();
-        for i in 0..60u8 {
+        for i in 0..30u8 {
             pids.push((c.watch(gated(&read, i)).unwrap(), Some(i as i32)));
         }
         drop(read);
@@ -759,6 +767,28 @@ fn a_forked_child_can_drop_an_inherited_set_whose_helper_thread_ran() {
         unsafe { libc::kill(slow as i32, libc::SIGKILL) };
         assert_eq!(block_on(c.exit()).unwrap().unwrap().pid(), slow);
         drop(c);
+        0
+    })
+    .assert_success();
+}
+
+#[test]
+fn a_pending_future_returns_when_another_waiter_takes_the_last_exit() {
+    // The other waiter may drain the descriptor before the helper thread sees it readable;
+    // the future must still learn that nothing is left (or get the exit itself).
+    in_child(60, || {
+        for _ in 0..200 {
+            let c = Arc::new(children());
+            let pid = c.watch(sh("exit 5")).unwrap();
+            let awaiter = {
+                let c = Arc::clone(&c);
+                thread::spawn(move || block_on(c.exit()).unwrap())
+            };
+            let mine = c.wait().unwrap();
+            let theirs = awaiter.join().unwrap();
+            let got: Vec<u32> = mine.iter().chain(theirs.iter()).map(|e| e.pid()).collect();
+            assert_eq!(got, vec![pid]);
+        }
         0
     })
     .assert_success();
