@@ -132,6 +132,12 @@
 //!   which then finds nothing new: harmless.) [`Mechanism::Auto`] reads the environment
 //!   only once per process, so a child forked after the parent made a [`Children`] does not
 //!   touch the environment's lock either.
+//! * **`SIGCHLD` ignored.** In a process whose `SIGCHLD` disposition is `SIG_IGN` (or that
+//!   set `SA_NOCLDWAIT`), the kernel reaps children itself and keeps no status: such a
+//!   child leaves the set without an [`Exit`] (as std's `Child::wait` gets `ECHILD` there).
+//!   With pidfds it leaves as soon as it ends; the SIGCHLD mechanism, which no signal wakes
+//!   then, notices at its next look (a [`try_wait`](Children::try_wait), or a wait's
+//!   timeout).
 //! * **Dropping** a [`Children`] stops watching: children still running are neither killed
 //!   nor waited for (they stay zombies after exiting, unless the process ends or an orphan
 //!   reaper takes them).
@@ -498,7 +504,8 @@ impl Children {
         // has ended; if not, it stays unreaped until we reap it, so the pid cannot be reused
         // before the pidfd is open and no `WNOWAIT` check is needed.
         let owned = match child.as_mut() {
-            Some(c) => match c.try_wait()? {
+            // ECHILD: reaped by the kernel already (SIGCHLD ignored): no status to report.
+            Some(c) => match c.try_wait().or_else(|e| gone_or(e, None))? {
                 Some(status) => {
                     let mut st = self.lock();
                     if st.watched.contains_key(&pid) {
@@ -524,6 +531,8 @@ impl Children {
                 // be mistaken for it.
                 let pidfd = match sys::pidfd::open(pid) {
                     Ok(fd) => Some(fd),
+                    // Our own child, gone already: reaped by the kernel (SIGCHLD ignored).
+                    Err(e) if owned && e.raw_os_error() == Some(libc::ESRCH) => return Ok(()),
                     Err(e) if e.raw_os_error() == Some(libc::ESRCH) => return Err(not_child()),
                     // Out of descriptors: watch this one the SIGCHLD way.
                     Err(e)
@@ -1017,6 +1026,15 @@ impl Children {
     fn lock(&self) -> MutexGuard<'_, State> {
         // Every update keeps the state consistent, so a panic elsewhere does not matter.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// `Ok(value)` for `ECHILD` (the child is gone without a status), the error otherwise.
+fn gone_or<T>(e: io::Error, value: T) -> io::Result<T> {
+    if e.raw_os_error() == Some(libc::ECHILD) {
+        Ok(value)
+    } else {
+        Err(e)
     }
 }
 

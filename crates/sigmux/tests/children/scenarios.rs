@@ -793,3 +793,41 @@ fn a_pending_future_returns_when_another_waiter_takes_the_last_exit() {
     })
     .assert_success();
 }
+
+#[test]
+fn with_sigchld_ignored_a_child_leaves_the_set_and_nothing_hangs() {
+    in_child(30, || {
+        let c = children();
+        // SAFETY: setting a disposition in this single-threaded forked child (after the
+        // set was made, so whatever it registered is overridden).
+        unsafe { libc::signal(libc::SIGCHLD, libc::SIG_IGN) };
+        let early = sh("exit 3");
+        let early_pid = early.id();
+        thread::sleep(Duration::from_millis(100)); // reaped by the kernel meanwhile
+        c.watch(early).unwrap();
+        let late = c.watch(sh("sleep 0.1; exit 4")).unwrap();
+        let started = Instant::now();
+        let mut got = Vec::new();
+        // pidfd: readable when they end. SIGCHLD: no signal comes; each timeout is a look.
+        let step = if c.mechanism() == sigmux::child::Mechanism::Pidfd {
+            Duration::from_secs(20)
+        } else {
+            Duration::from_millis(200)
+        };
+        while !c.is_empty() && started.elapsed() < Duration::from_secs(10) {
+            if let Some(exit) = c.wait_timeout(step).unwrap() {
+                got.push(exit);
+            }
+        }
+        assert!(c.is_empty(), "still watched after 10 s");
+        // Without a status there is nothing to report; a status, if any, is the right one.
+        for exit in got {
+            let want = if exit.pid() == early_pid { 3 } else { 4 };
+            assert!(exit.pid() == early_pid || exit.pid() == late);
+            assert_eq!(exit.status().code(), Some(want));
+        }
+        assert!(c.is_empty());
+        0
+    })
+    .assert_success();
+}
