@@ -99,7 +99,13 @@ impl Helper {
             drop(self.shared.wakers());
             self.shared.waiting.notify_all();
             wake();
-            let _ = thread.join();
+            // A waker run by the helper itself may have dropped the set (an executor that
+            // polls on wake): the thread ends by itself then, it cannot join itself.
+            if thread.thread().id() == std::thread::current().id() {
+                drop(thread);
+            } else {
+                let _ = thread.join();
+            }
         }
     }
 }

@@ -431,6 +431,16 @@ fn blocking_waiters_without_timeouts_all_return_once_every_exit_is_taken() {
 }
 
 #[test]
+fn the_set_and_its_future_can_be_shared_and_sent_between_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>(_: &T) {}
+    send_sync::<Children>();
+    send_sync::<Exit>();
+    let c = children();
+    send(&c.exit());
+}
+
+#[test]
 fn bad_pids_are_refused() {
     let c = children();
     for pid in [0, u32::MAX, i32::MAX as u32 + 1] {
