@@ -648,7 +648,7 @@ impl Children {
         }
     }
 
-    /// Blocks until the watched child `pid` exits (or `timeout` passes: `Ok(None)`) and
+    /// Blocks until the watched child `pid` exits (or `timeout`, if any, passes: `Ok(None)`) and
     /// returns its status. Exits of other children seen meanwhile stay queued for the other
     /// waits.
     ///
