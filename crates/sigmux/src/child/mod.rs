@@ -185,7 +185,10 @@ pub enum Mechanism {
     /// Asking for it where it is missing is an error of kind `Unsupported`.
     Pidfd,
     /// A `SIGCHLD` action through the registry that wakes a pipe, then
-    /// `waitpid(pid, WNOHANG)` for each watched pid. Works on every Unix.
+    /// `waitpid(pid, WNOHANG)` for each watched pid. Works on every Unix. Each wake-up
+    /// looks at every watched child (a `SIGCHLD` does not say which one ended, and peeking
+    /// with `waitid(P_ALL)` would be a wait on other components' children), so N children
+    /// ending one after another cost about N²/2 `waitpid` calls; pidfd costs O(1) per exit.
     Sigchld,
 }
 
