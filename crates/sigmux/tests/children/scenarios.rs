@@ -841,3 +841,93 @@ fn with_sigchld_ignored_a_child_leaves_the_set_and_nothing_hangs() {
     })
     .assert_success();
 }
+
+#[test]
+fn every_kind_of_waiter_at_once_gets_each_exit_exactly_once_and_all_of_them_finish() {
+    // Blocking `wait`, short `wait_timeout`s, a spinning `try_wait`, `wait_pid` on some
+    // children and two `exit()` futures, all on one set while 120 children end at random
+    // moments. Every exit must be reported once, and every waiter must come back when the
+    // set is empty (a lost hand-off hangs: watchdog).
+    in_child(120, || {
+        let c = Arc::new(children());
+        let mut pids = Vec::new();
+        for i in 0..120u32 {
+            // Spread over about 300 ms, pseudo-randomly.
+            let ms = (i * 7919) % 300;
+            pids.push(
+                c.watch(sh(&format!("sleep 0.{:03}; exit {}", ms, i % 100)))
+                    .unwrap(),
+            );
+        }
+        let by_pid: Vec<u32> = pids.iter().copied().step_by(10).collect();
+        let mut handles: Vec<thread::JoinHandle<Vec<u32>>> = Vec::new();
+        {
+            let c = Arc::clone(&c);
+            handles.push(thread::spawn(move || {
+                let mut mine = Vec::new();
+                while let Some(e) = c.wait().unwrap() {
+                    mine.push(e.pid());
+                }
+                mine
+            }));
+        }
+        {
+            let c = Arc::clone(&c);
+            handles.push(thread::spawn(move || {
+                let mut mine = Vec::new();
+                while !c.is_empty() {
+                    if let Some(e) = c.wait_timeout(Duration::from_millis(3)).unwrap() {
+                        mine.push(e.pid());
+                    }
+                }
+                mine
+            }));
+        }
+        {
+            let c = Arc::clone(&c);
+            handles.push(thread::spawn(move || {
+                let mut mine = Vec::new();
+                while !c.is_empty() {
+                    match c.try_wait().unwrap() {
+                        Some(e) => mine.push(e.pid()),
+                        None => thread::yield_now(),
+                    }
+                }
+                mine
+            }));
+        }
+        for pid in by_pid {
+            let c = Arc::clone(&c);
+            handles.push(thread::spawn(move || {
+                match c.wait_pid(pid, None) {
+                    Ok(Some(_)) => vec![pid],
+                    // Someone else took it first: fine, it is counted there.
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
+                    other => panic!("wait_pid: {:?}", other),
+                }
+            }));
+        }
+        for _ in 0..2 {
+            let c = Arc::clone(&c);
+            handles.push(thread::spawn(move || {
+                block_on(async {
+                    let mut mine = Vec::new();
+                    while let Some(e) = c.exit().await.unwrap() {
+                        mine.push(e.pid());
+                    }
+                    mine
+                })
+            }));
+        }
+        let mut all: Vec<u32> = handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect();
+        all.sort();
+        pids.sort();
+        assert_eq!(all, pids);
+        assert_eq!(zombies(), Vec::<u32>::new());
+        0
+    })
+    .assert_success();
+}
