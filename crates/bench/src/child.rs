@@ -140,6 +140,8 @@ fn dispatch(args: &[String]) -> io::Result<Vec<f64>> {
         "wake" => crate::wake::child(rest),
         "flood" => crate::flood::child(rest),
         "footprint" => crate::footprint::child(rest),
+        "children" => crate::children::child(rest),
+        "children-exit" => crate::children::exit_child(rest),
         other => Err(bad(format!("unknown section {other:?}"))),
     }
 }

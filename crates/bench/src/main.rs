@@ -20,6 +20,8 @@
 //! * [`wake`]: one-way and round-trip wake-up latency, signal sent from another thread.
 //! * [`flood`]: 200,000 signals of one kind with one of another kind in the middle.
 //! * [`footprint`]: allocations, bytes, descriptors and threads of one new iterator.
+//! * [`children`]: from a child's exit to the watcher learning it, and the cost per child,
+//!   for N children exiting at once (sigmux::child, tokio::process, thread per child, raw).
 //!
 //! The last line of the output is one JSON object for tools; `--markdown FILE` also writes
 //! the README's Performance section (see `crates/bench/PERFORMANCE.md`).
@@ -29,6 +31,7 @@
 
 mod alloc;
 mod child;
+mod children;
 mod flood;
 mod footprint;
 mod handler;
@@ -72,15 +75,17 @@ pub(crate) enum Section {
     Wake,
     Flood,
     Footprint,
+    Children,
 }
 
 impl Section {
-    const ALL: [Section; 5] = [
+    const ALL: [Section; 6] = [
         Section::Handler,
         Section::Register,
         Section::Wake,
         Section::Flood,
         Section::Footprint,
+        Section::Children,
     ];
 
     fn name(self) -> &'static str {
@@ -90,6 +95,7 @@ impl Section {
             Section::Wake => "wake",
             Section::Flood => "flood",
             Section::Footprint => "footprint",
+            Section::Children => "children",
         }
     }
 
@@ -103,7 +109,8 @@ usage: sigmux-bench [--quick] [--only SECTION[,SECTION...]] [--cpu N | --no-pin]
                     [--markdown FILE]
 
 Measures sigmux against signal-hook, tokio::signal and async-signal, and against the floor
-(raw sigaction handler, futex wake-up). Sections: handler, register, wake, flood, footprint.
+(raw sigaction handler, futex wake-up). Sections: handler, register, wake, flood, footprint,
+children.
 
   --quick      smoke run for CI (a few seconds per section; timings not meaningful)
   --only LIST  run only these sections
@@ -183,6 +190,7 @@ fn main() -> ExitCode {
             Section::Wake => wake::run(&opts),
             Section::Flood => flood::run(&opts),
             Section::Footprint => footprint::run(&opts),
+            Section::Children => children::run(&opts),
         };
         for table in &result.tables {
             println!("{table}");
