@@ -77,6 +77,9 @@
 #![warn(unreachable_pub)]
 #![deny(unsafe_code)]
 
+pub use sigmux::consts;
+pub use sigmux::iterator::exfiltrator;
+
 #[cfg(any(
     feature = "support-v0_6",
     feature = "support-v0_7",
