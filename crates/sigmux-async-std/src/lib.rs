@@ -26,11 +26,24 @@
 //! (async-io itself panics where it cannot create its epoll instance, at the reactor's first
 //! use — in [`Signals::new`] if that is the program's first use of async-io.)
 //!
+//! The stream itself is [`sigmux::iterator::backend::AsyncCore`], shared with sigmux-tokio;
+//! this crate adds how the pipe joins async-io's reactor.
+//!
+//! # One dependency
+//!
+//! Beyond the `signal-hook-async-std` surface ([`Signals`], [`SignalsInfo`], [`Handle`],
+//! `new`, `with_exfiltrator`, `handle`, the `Stream`), the stream has
+//! [`add_signal`](SignalsInfo::add_signal), [`remove_signal`](SignalsInfo::remove_signal) and
+//! [`is_closed`](SignalsInfo::is_closed) (the same in every sigmux adapter), and
+//! [`recv`](SignalsInfo::recv), [`poll_recv`](SignalsInfo::poll_recv) and
+//! [`take_error`](SignalsInfo::take_error). The signal constants ([`consts`]) and the
+//! exfiltrators ([`exfiltrator`]) are re-exported: no second dependency on sigmux is needed.
+//!
 //! # Example
 //!
 //! ```
 //! use async_std::prelude::*;
-//! use sigmux::consts::signal::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
+//! use sigmux_async_std::consts::signal::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
 //! use sigmux_async_std::Signals;
 //!
 //! async fn handle_signals(mut signals: Signals) {
@@ -61,7 +74,7 @@
 //! The same on smol, waiting for one signal with the inherent [`recv`](SignalsInfo::recv):
 //!
 //! ```
-//! use sigmux::consts::signal::SIGUSR1;
+//! use sigmux_async_std::consts::signal::SIGUSR1;
 //! use sigmux_async_std::Signals;
 //!
 //! fn main() -> std::io::Result<()> {
@@ -76,13 +89,13 @@
 //!
 //! # Who sent it
 //!
-//! With an exfiltrator such as `WithOrigin` (from `sigmux::iterator::exfiltrator`, with sigmux's
+//! With an exfiltrator such as `WithOrigin` (from [`exfiltrator`], with sigmux's
 //! `extended-siginfo` feature), each item also tells which process sent the signal:
 //!
 //! ```
 //! use futures_lite::StreamExt;
-//! use sigmux::consts::signal::SIGUSR1;
-//! use sigmux::iterator::exfiltrator::WithOrigin;
+//! use sigmux_async_std::consts::signal::SIGUSR1;
+//! use sigmux_async_std::exfiltrator::WithOrigin;
 //! use sigmux_async_std::SignalsInfo;
 //!
 //! fn main() -> std::io::Result<()> {

@@ -28,14 +28,61 @@
 //! each stream that meets a runtime without I/O still makes tokio print its panic message,
 //! and with `panic = "abort"` that aborts the process.)
 //!
-//! A `Signals` may be created outside a runtime, or inside one without I/O: its signals are
-//! registered at once, and its pipe joins the reactor of the runtime that first polls it.
-//! Created inside a runtime with I/O, it joins that runtime's reactor at once.
+//! The stream itself is [`sigmux::iterator::backend::AsyncCore`], shared with
+//! sigmux-async-std; this crate adds how the pipe joins a tokio reactor.
+//!
+//! # Runtimes
+//!
+//! * A `Signals` may be created outside a runtime, or inside one without I/O: its signals are
+//!   registered at once (their wake-ups wait in the pipe), and the pipe joins the reactor of
+//!   the runtime that first polls it. Created inside a runtime with I/O, it joins that
+//!   runtime's reactor at once.
+//! * While that runtime lives, the stream stays with its reactor, like any tokio I/O object,
+//!   even when another runtime polls it.
+//! * When that runtime is dropped (its reactor shuts down), the next runtime that polls the
+//!   stream takes it over: a duplicate of the pipe's read end is registered with the new
+//!   reactor (the registration with the dead one cannot be removed without closing the
+//!   descriptor the delivery tracks; it is kept, unused, until the stream is dropped). No
+//!   signal is lost on the way, and this can happen any number of times.
+//! * Polled outside any runtime after its runtime was dropped, the stream ends with an error
+//!   that says so: poll it inside a live runtime with I/O instead.
+//!
+//! ```
+//! use sigmux_tokio::consts::signal::SIGUSR1;
+//! use sigmux_tokio::Signals;
+//!
+//! # fn main() -> std::io::Result<()> {
+//! let mut signals = Signals::new([SIGUSR1])?; // no runtime yet: registered anyway
+//! let first = tokio::runtime::Runtime::new()?;
+//! first.block_on(async {
+//!     sigmux::low_level::raise(SIGUSR1)?;
+//!     assert_eq!(signals.recv().await, Some(SIGUSR1));
+//!     Ok::<_, std::io::Error>(())
+//! })?;
+//! drop(first);
+//! let second = tokio::runtime::Runtime::new()?;
+//! second.block_on(async {
+//!     sigmux::low_level::raise(SIGUSR1)?;
+//!     assert_eq!(signals.recv().await, Some(SIGUSR1)); // moved to the second runtime
+//!     Ok(())
+//! })
+//! # }
+//! ```
+//!
+//! # One dependency
+//!
+//! Beyond the `signal-hook-tokio` surface ([`Signals`], [`SignalsInfo`], [`Handle`], `new`,
+//! `with_exfiltrator`, `handle`, the `Stream`), the stream has
+//! [`add_signal`](SignalsInfo::add_signal), [`remove_signal`](SignalsInfo::remove_signal) and
+//! [`is_closed`](SignalsInfo::is_closed) (the same in every sigmux adapter), and
+//! [`recv`](SignalsInfo::recv), [`poll_recv`](SignalsInfo::poll_recv) and
+//! [`take_error`](SignalsInfo::take_error). The signal constants ([`consts`]) and the
+//! exfiltrators ([`exfiltrator`]) are re-exported: no second dependency on sigmux is needed.
 //!
 //! # Example
 //!
 //! ```
-//! use sigmux::consts::signal::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
+//! use sigmux_tokio::consts::signal::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
 //! use sigmux_tokio::Signals;
 //!
 //! async fn handle_signals(mut signals: Signals) {
@@ -71,7 +118,7 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> std::io::Result<()> {
 //! use futures::stream::StreamExt;
-//! use sigmux::consts::signal::SIGUSR1;
+//! use sigmux_tokio::consts::signal::SIGUSR1;
 //! use sigmux_tokio::Signals;
 //!
 //! let mut signals = Signals::new([SIGUSR1])?;
@@ -85,13 +132,13 @@
 //!
 //! # Who sent it
 //!
-//! With an exfiltrator such as `WithOrigin` (from `sigmux::iterator::exfiltrator`, with sigmux's
+//! With an exfiltrator such as `WithOrigin` (from [`exfiltrator`], with sigmux's
 //! `extended-siginfo` feature), each item also tells which process sent the signal — on the
 //! stream, where `tokio::signal` has no such information:
 //!
 //! ```
-//! use sigmux::consts::signal::SIGUSR1;
-//! use sigmux::iterator::exfiltrator::WithOrigin;
+//! use sigmux_tokio::consts::signal::SIGUSR1;
+//! use sigmux_tokio::exfiltrator::WithOrigin;
 //! use sigmux_tokio::SignalsInfo;
 //!
 //! #[tokio::main(flavor = "current_thread")]
@@ -136,7 +183,7 @@
 //! it still gets its own.
 //!
 //! ```
-//! use sigmux::consts::signal::SIGUSR1;
+//! use sigmux_tokio::consts::signal::SIGUSR1;
 //! use sigmux_tokio::Signals;
 //!
 //! /// In a freshly forked child of a tokio program (before `exec`, if any).

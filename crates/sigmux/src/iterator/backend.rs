@@ -5,6 +5,10 @@
 //! [`SignalDelivery::with_pipe`], registers the read end with its reactor and, when it is
 //! readable, calls [`SignalDelivery::pending`] or [`SignalIterator::poll_signal`].
 //!
+//! An async adapter needs less: [`AsyncCore`] is the whole stream (polling loop, ending,
+//! errors, fork inheritance), over a small [`ReactorPipe`] implementation that registers the
+//! read end with the adapter's reactor, polls it for readability and clears its readiness.
+//!
 //! After `fork`, the child's delivery has a private pipe at the same descriptor numbers, but a
 //! reactor registration of the read end does not follow it: an adapter tied to a reactor checks
 //! [`SignalDelivery::is_inherited`] and ends its stream in the child.
