@@ -38,7 +38,8 @@
 //!   the runtime that first polls it. Created inside a runtime with I/O, it joins that
 //!   runtime's reactor at once.
 //! * While that runtime lives, the stream stays with its reactor, like any tokio I/O object,
-//!   even when another runtime polls it.
+//!   even when another runtime polls it (its wake-ups then come from that reactor: a
+//!   multi-thread runtime drives it by itself, a current-thread one only inside `block_on`).
 //! * When that runtime is dropped (its reactor shuts down), the next runtime that polls the
 //!   stream takes it over: a duplicate of the pipe's read end is registered with the new
 //!   reactor (the registration with the dead one cannot be removed without closing the

@@ -64,7 +64,9 @@ fn has_io(runtime: &Handle, fd: &OwnedFd) -> Result<bool, Error> {
 /// runtime polls it, it moves there: the registration with the dead reactor cannot be
 /// dropped without closing the pipe's descriptor, whose number the delivery tracks, so a
 /// duplicate descriptor is registered with the new reactor and the original kept, unused,
-/// until the stream is dropped.
+/// until the stream is dropped. (In a forked child the duplicate still reads the parent's
+/// pipe, not the child's private one at the original number; the child never reads it: an
+/// inherited stream ends on its first poll and abandons its descriptors.)
 #[derive(Debug)]
 pub(crate) enum ReadEnd {
     /// Not yet known to any reactor.

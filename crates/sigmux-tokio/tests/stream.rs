@@ -393,6 +393,21 @@ fn made_in_a_multi_thread_a_dropped_then_polled_by_b_keeps_working() {
 }
 
 #[test]
+fn polled_by_another_runtime_while_its_own_lives_it_keeps_working() {
+    let _lock = sigmux_testkit::lock();
+    let home = multi_thread();
+    let mut signals = home.block_on(async { Signals::new([SIGUSR1]).unwrap() });
+    current_thread().block_on(async {
+        assert_eq!(poll_once(&mut signals).await, Poll::Pending);
+        let sender = thread::spawn(|| raise(SIGUSR1).unwrap());
+        assert_eq!(next_within_patience(&mut signals).await, Some(SIGUSR1));
+        sender.join().unwrap();
+    });
+    assert!(signals.take_error().is_none());
+    drop(home);
+}
+
+#[test]
 fn moves_on_through_several_dead_runtimes() {
     let _lock = sigmux_testkit::lock();
     let mut signals = Signals::new([SIGUSR1]).unwrap();
