@@ -188,15 +188,16 @@ struct ReadEnd(Option<Async<File>>);
 
 impl ReactorPipe for ReadEnd {
     const NAME: &'static str = "sigmux-async-std";
-    const IN_CHILD: &'static str = "nor can async-io's reactor (its epoll instance is shared \
-                                    with the parent); use sigmux::iterator::Signals there";
+    const IN_CHILD: &'static str = "async-io's reactor cannot be used there either (its epoll \
+                                    instance is shared with the parent): use \
+                                    sigmux::iterator::Signals in the child";
 
     fn new(read: OwnedFd) -> Result<Self, Error> {
         Ok(ReadEnd(Some(Async::new(File::from(read))?)))
     }
 
     fn try_read(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
-        // Only `None` after `abandon`, which ends the stream first.
+        // `None` only after `abandon` (in `Drop`, in a forked child): never read again.
         self.0
             .as_ref()
             .map_or(Ok(0), |read| read.get_ref().read(buf))
