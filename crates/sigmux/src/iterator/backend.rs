@@ -913,7 +913,7 @@ macro_rules! __adapter_surface {
     };
     (futures_core $fc:ident $(#[$attr:meta])*) => {
         $(#[$attr])*
-        impl<E: Exfiltrator> $fc::Stream for SignalsInfo<E> {
+        impl<E: $crate::iterator::exfiltrator::Exfiltrator> $fc::Stream for SignalsInfo<E> {
             type Item = E::Output;
 
             fn poll_next(
@@ -925,7 +925,7 @@ macro_rules! __adapter_surface {
         }
 
         $(#[$attr])*
-        impl<E: Exfiltrator> $fc::FusedStream for SignalsInfo<E> {
+        impl<E: $crate::iterator::exfiltrator::Exfiltrator> $fc::FusedStream for SignalsInfo<E> {
             fn is_terminated(&self) -> bool {
                 self.0.is_terminated()
             }
