@@ -36,7 +36,6 @@ mod flood;
 mod footprint;
 mod handler;
 mod imp;
-mod json;
 mod receiver;
 mod register;
 mod registry;
@@ -47,7 +46,7 @@ mod wake;
 
 use std::process::ExitCode;
 
-use crate::json::Json;
+use serde_json::{Map, Value};
 
 #[global_allocator]
 static ALLOC: alloc::Counting = alloc::Counting;
@@ -180,7 +179,8 @@ fn main() -> ExitCode {
     }
     let started = std::time::Instant::now();
     println!("{}", report::header(&opts));
-    let mut json = vec![("meta".to_string(), report::meta_json(&opts))];
+    let mut json = Map::new();
+    json.insert("meta".to_string(), report::meta_json(&opts));
     let (mut tables, mut highlights) = (String::new(), Vec::new());
     for section in &opts.sections {
         let begun = std::time::Instant::now();
@@ -202,12 +202,12 @@ fn main() -> ExitCode {
             section.name(),
             begun.elapsed().as_secs_f64()
         );
-        json.push((section.name().to_string(), result.json));
+        json.insert(section.name().to_string(), result.json);
     }
-    json.push((
+    json.insert(
         "elapsed_s".to_string(),
-        Json::Num(started.elapsed().as_secs_f64()),
-    ));
+        report::num(started.elapsed().as_secs_f64()),
+    );
     println!("### Summary\n");
     for line in &highlights {
         println!("- {line}");
@@ -220,6 +220,6 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    println!("{}", Json::Obj(json));
+    println!("{}", Value::Object(json));
     ExitCode::SUCCESS
 }

@@ -21,7 +21,8 @@ use libc::SIGUSR1;
 use crate::alloc::Meter;
 use crate::child::{self, arg, imp_arg};
 use crate::imp::{Imp, Role};
-use crate::json::Json;
+use serde_json::{Map, Value};
+
 use crate::receiver::{self, FUTEX_GO};
 use crate::report::{self, SectionResult, Table};
 use crate::stats::{median, quantile, ratios, Spread};
@@ -71,25 +72,23 @@ pub(crate) fn run(opts: &Opts) -> SectionResult {
         .zip(&values)
         .zip(&errors)
         .map(|((imp, v), err)| {
-            let mut pairs = vec![("impl".to_string(), Json::str(imp.name()))];
+            let mut pairs = Map::new();
+            pairs.insert("impl".to_string(), imp.name().into());
             for (m, name) in METRICS.iter().enumerate() {
-                pairs.push((format!("{name}_ns"), Json::Num(median(&v[m]))));
+                pairs.insert(format!("{name}_ns"), report::num(median(&v[m])));
                 let floor = &values[0][m];
-                pairs.push((
+                pairs.insert(
                     format!("{name}_vs_floor"),
                     report::spread_json(Spread::of(&ratios(&v[m], floor))),
-                ));
+                );
                 let peer = best_peer_per_round(*imp, &imps, &values, m);
-                pairs.push((
+                pairs.insert(
                     format!("{name}_vs_best_peer"),
                     report::spread_json(Spread::of(&ratios(&v[m], &peer))),
-                ));
+                );
             }
-            pairs.push((
-                "error".to_string(),
-                err.clone().map_or(Json::Null, Json::Str),
-            ));
-            Json::Obj(pairs)
+            pairs.insert("error".to_string(), err.clone().into());
+            Value::Object(pairs)
         })
         .collect();
     let raw_median = |raw: Imp, m: usize| {
@@ -141,7 +140,7 @@ pub(crate) fn run(opts: &Opts) -> SectionResult {
         .collect();
     SectionResult {
         tables,
-        json: Json::Arr(json),
+        json: Value::Array(json),
         highlights,
     }
 }
