@@ -24,12 +24,14 @@
 //!   for N children exiting at once (sigmux::child, tokio::process, thread per child, raw).
 //!
 //! The last line of the output is one JSON object for tools; `--markdown FILE` also writes
-//! the README's Performance section (see `crates/bench/PERFORMANCE.md`).
+//! the README's Performance section (see `crates/bench/PERFORMANCE.md`) and, beside it, the
+//! wake-up latency chart `wake-latency.svg` ([`chart`]; `--svg FILE` writes it elsewhere).
 //!
 //! Linux only: it relies on `signalfd`, `CLOCK_THREAD_CPUTIME_ID`, `sched_setaffinity` and
 //! `/proc/self`.
 
 mod alloc;
+mod chart;
 mod child;
 mod children;
 mod flood;
@@ -44,7 +46,9 @@ mod stats;
 mod sys;
 mod wake;
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::{Map, Value};
 
@@ -63,7 +67,18 @@ pub(crate) struct Opts {
     /// Print progress to stderr.
     pub(crate) verbose: bool,
     /// Also write the README's Performance section to this file.
-    pub(crate) markdown: Option<std::path::PathBuf>,
+    pub(crate) markdown: Option<PathBuf>,
+    /// Write the wake-up latency chart (SVG) to this file.
+    pub(crate) svg: Option<PathBuf>,
+}
+
+/// Set when an output file could not be written: the run still finishes, then fails.
+static FAILED: AtomicBool = AtomicBool::new(false);
+
+/// Reports `msg` now and makes the run exit with failure at the end.
+pub(crate) fn fail_later(msg: String) {
+    eprintln!("sigmux-bench: {msg}");
+    FAILED.store(true, Ordering::Relaxed);
 }
 
 /// One part of the benchmark.
@@ -105,7 +120,7 @@ impl Section {
 
 const USAGE: &str = "\
 usage: sigmux-bench [--quick] [--only SECTION[,SECTION...]] [--cpu N | --no-pin] [--verbose]
-                    [--markdown FILE]
+                    [--markdown FILE] [--svg FILE]
 
 Measures sigmux against signal-hook, tokio::signal and async-signal, and against the floor
 (raw sigaction handler, futex wake-up). Sections: handler, register, wake, flood, footprint,
@@ -116,7 +131,9 @@ children.
   --cpu N      pin every measuring child to CPU N (default 0)
   --no-pin     do not pin the children
   --verbose    print each child's command line and progress to stderr
-  --markdown FILE  also write the README's Performance section (summary, tables) to FILE
+  --markdown FILE  also write the README's Performance section (summary, tables) to FILE,
+               and the wake-up latency chart to wake-latency.svg in FILE's directory
+  --svg FILE   write the wake-up latency chart (SVG) to FILE
 ";
 
 fn parse_args(args: &[String]) -> Result<Opts, String> {
@@ -126,6 +143,7 @@ fn parse_args(args: &[String]) -> Result<Opts, String> {
         sections: Section::ALL.to_vec(),
         verbose: false,
         markdown: None,
+        svg: None,
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -148,9 +166,17 @@ fn parse_args(args: &[String]) -> Result<Opts, String> {
                 let path = it.next().ok_or("--markdown needs a file name")?;
                 opts.markdown = Some(path.into());
             }
+            "--svg" => {
+                let path = it.next().ok_or("--svg needs a file name")?;
+                opts.svg = Some(path.into());
+            }
             "--help" | "-h" => return Err(String::new()),
             other => return Err(format!("unknown argument {other:?}")),
         }
+    }
+    if let (None, Some(md)) = (&opts.svg, &opts.markdown) {
+        let dir = md.parent().unwrap_or(Path::new(""));
+        opts.svg = Some(dir.join(chart::WAKE_FILE));
     }
     Ok(opts)
 }
@@ -221,5 +247,8 @@ fn main() -> ExitCode {
         }
     }
     println!("{}", Value::Object(json));
+    if FAILED.load(Ordering::Relaxed) {
+        return ExitCode::FAILURE;
+    }
     ExitCode::SUCCESS
 }

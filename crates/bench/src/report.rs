@@ -6,7 +6,7 @@ use crate::imp::{Imp, Role};
 use serde_json::{json, Value};
 
 use crate::stats::Spread;
-use crate::Opts;
+use crate::{Opts, Section};
 
 /// What a section hands back: tables for people, one JSON value for tools.
 #[derive(Debug)]
@@ -86,7 +86,7 @@ pub(crate) fn count(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -287,6 +287,16 @@ pub(crate) fn markdown(
     );
     for line in highlights {
         out += &format!("- {line}\n");
+    }
+    if let (Some(svg), true) = (&opts.svg, opts.sections.contains(&Section::Wake)) {
+        out += &format!(
+            "\n![Wake-up latency of sigmux and its peers, one-way and round trip]({})\n\n\
+             How to read the chart: each curve gives, for one implementation (all rounds \
+             pooled), the share of wake-ups (y) that took at most the latency on the x axis \
+             (log scale), so a curve further left is faster and its top end is the p99; one hue per kind of receiver, sigmux solid, peers dashed, the \
+             futex floor black and the hand-written references grey.\n",
+            svg.display()
+        );
     }
     out += "\n\
         To reproduce (Linux; the numbers are ratios to a floor measured in the same run, \
