@@ -304,7 +304,7 @@ pub(crate) fn markdown(
         ```sh\n\
         cargo run --release -p sigmux-bench            # full run, about a minute on 2 cores\n\
         cargo run --release -p sigmux-bench -- --quick # smoke run, as CI does\n\
-        cargo run --release -p sigmux-bench -- --markdown crates/bench/PERFORMANCE.md\n\
+        cargo run --release -p sigmux-bench -- --markdown crates/bench/PERFORMANCE.md # and wake-latency.svg\n\
         ```\n\n\
         How it measures: every implementation runs in its own freshly executed child \
         process (libraries install process-wide handlers and chain to earlier ones), pinned \
