@@ -136,7 +136,26 @@ children.
   --svg FILE   write the wake-up latency chart (SVG) to FILE
 ";
 
+/// The value of the option `flag` that `parser` just returned, as text.
+fn value(parser: &mut lexopt::Parser, flag: &str) -> Result<String, String> {
+    parser
+        .value()
+        .map_err(|_| format!("{flag} needs a value"))?
+        .into_string()
+        .map_err(|v| format!("{flag} needs text, got {v:?}"))
+}
+
+/// The file name given to the option `flag` that `parser` just returned.
+fn file(parser: &mut lexopt::Parser, flag: &str) -> Result<PathBuf, String> {
+    Ok(parser
+        .value()
+        .map_err(|_| format!("{flag} needs a file name"))?
+        .into())
+}
+
+/// Parses the command line (without the program name); `Err("")` asks for the usage text.
 fn parse_args(args: &[String]) -> Result<Opts, String> {
+    use lexopt::prelude::*;
     let mut opts = Opts {
         quick: false,
         cpu: Some(0),
@@ -145,33 +164,26 @@ fn parse_args(args: &[String]) -> Result<Opts, String> {
         markdown: None,
         svg: None,
     };
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        match arg.as_str() {
-            "--quick" => opts.quick = true,
-            "--verbose" | "-v" => opts.verbose = true,
-            "--no-pin" => opts.cpu = None,
-            "--cpu" => {
-                let n = it.next().ok_or("--cpu needs a number")?;
+    let mut parser = lexopt::Parser::from_args(args);
+    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
+        match arg {
+            Long("quick") => opts.quick = true,
+            Long("verbose") | Short('v') => opts.verbose = true,
+            Long("no-pin") => opts.cpu = None,
+            Long("cpu") => {
+                let n = value(&mut parser, "--cpu")?;
                 opts.cpu = Some(n.parse().map_err(|_| format!("bad CPU number {n:?}"))?);
             }
-            "--only" => {
-                let list = it.next().ok_or("--only needs a list of sections")?;
-                opts.sections = list
+            Long("only") => {
+                opts.sections = value(&mut parser, "--only")?
                     .split(',')
                     .map(|s| Section::parse(s).ok_or(format!("unknown section {s:?}")))
                     .collect::<Result<_, _>>()?;
             }
-            "--markdown" => {
-                let path = it.next().ok_or("--markdown needs a file name")?;
-                opts.markdown = Some(path.into());
-            }
-            "--svg" => {
-                let path = it.next().ok_or("--svg needs a file name")?;
-                opts.svg = Some(path.into());
-            }
-            "--help" | "-h" => return Err(String::new()),
-            other => return Err(format!("unknown argument {other:?}")),
+            Long("markdown") => opts.markdown = Some(file(&mut parser, "--markdown")?),
+            Long("svg") => opts.svg = Some(file(&mut parser, "--svg")?),
+            Long("help") | Short('h') => return Err(String::new()),
+            other => return Err(other.unexpected().to_string()),
         }
     }
     if let (None, Some(md)) = (&opts.svg, &opts.markdown) {
@@ -251,4 +263,47 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Opts, String> {
+        parse_args(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn options_and_their_values() {
+        let o = parse(&["--quick", "--only", "wake,flood", "--cpu=1", "-v"]).unwrap();
+        assert!(o.quick && o.verbose);
+        assert_eq!(o.sections, [Section::Wake, Section::Flood]);
+        assert_eq!(o.cpu, Some(1));
+        assert_eq!(parse(&["--no-pin"]).unwrap().cpu, None);
+        let o = parse(&["--svg", "a.svg"]).unwrap();
+        assert_eq!((o.svg, o.markdown), (Some("a.svg".into()), None));
+    }
+
+    #[test]
+    fn markdown_puts_the_chart_beside_it_unless_svg_says_where() {
+        let o = parse(&["--markdown", "crates/bench/PERFORMANCE.md"]).unwrap();
+        assert_eq!(o.svg, Some("crates/bench/wake-latency.svg".into()));
+        let o = parse(&["--markdown", "P.md", "--svg", "x.svg"]).unwrap();
+        assert_eq!(o.svg, Some("x.svg".into()));
+        let o = parse(&["--markdown", "P.md"]).unwrap();
+        assert_eq!(o.svg, Some("wake-latency.svg".into()));
+    }
+
+    #[test]
+    fn bad_arguments_are_named_in_the_error() {
+        assert_eq!(parse(&["--help"]).unwrap_err(), "");
+        assert_eq!(parse(&["--bogus"]).unwrap_err(), "invalid option '--bogus'");
+        assert_eq!(parse(&["--cpu"]).unwrap_err(), "--cpu needs a value");
+        assert_eq!(parse(&["--cpu", "x"]).unwrap_err(), "bad CPU number \"x\"");
+        assert_eq!(parse(&["--svg"]).unwrap_err(), "--svg needs a file name");
+        assert_eq!(
+            parse(&["--only", "wake,nope"]).unwrap_err(),
+            "unknown section \"nope\""
+        );
+    }
 }
