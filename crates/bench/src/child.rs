@@ -79,6 +79,11 @@ impl Runs {
             .collect()
     }
 
+    /// The numbers of every child of configuration `c` that succeeded.
+    pub(crate) fn successes(&self, c: usize) -> impl Iterator<Item = &[f64]> {
+        self.0[c].iter().filter_map(|r| r.as_deref().ok())
+    }
+
     /// The last failure of configuration `c`, if any.
     pub(crate) fn error(&self, c: usize) -> Option<String> {
         self.0[c]

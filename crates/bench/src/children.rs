@@ -26,9 +26,10 @@ use std::sync::Arc;
 
 use sigmux::child::{Children, Mechanism, Options};
 
+use serde_json::{json, Value};
+
 use crate::child::{self, arg};
-use crate::json::Json;
-use crate::report::{self, SectionResult, Table};
+use crate::report::{self, num, SectionResult, Table};
 use crate::stats::{self, Spread};
 use crate::{sys, Opts};
 
@@ -146,19 +147,19 @@ pub(crate) fn run(opts: &Opts) -> SectionResult {
                 report::spread(vs_threads),
                 format!("{} / {}", reported, correct),
             ]);
-            json.push(Json::obj([
-                ("n", Json::Num(n as f64)),
-                ("impl", Json::str(w.key())),
-                ("latency_p50_ns", report::spread_json(p50)),
-                ("latency_p99_ns", Json::Num(med(k, P99))),
-                ("cpu_per_child_ns", Json::Num(med(k, CPU))),
-                ("all_learned_ms", Json::Num(med(k, WALL))),
-                ("p50_vs_tokio", report::spread_json(vs_tokio)),
-                ("cpu_vs_thread_per_child", report::spread_json(vs_threads)),
-                ("reported", Json::Num(reported)),
-                ("right_status", Json::Num(correct)),
-                ("error", error.map_or(Json::Null, Json::Str)),
-            ]));
+            json.push(json!({
+                "n": n,
+                "impl": w.key(),
+                "latency_p50_ns": report::spread_json(p50),
+                "latency_p99_ns": num(med(k, P99)),
+                "cpu_per_child_ns": num(med(k, CPU)),
+                "all_learned_ms": num(med(k, WALL)),
+                "p50_vs_tokio": report::spread_json(vs_tokio),
+                "cpu_vs_thread_per_child": report::spread_json(vs_threads),
+                "reported": num(reported),
+                "right_status": num(correct),
+                "error": error,
+            }));
             if w == Watcher::SigmuxPidfd {
                 target_tokio.push((n, vs_tokio.med));
                 if n == *sizes.last().unwrap_or(&n) {
@@ -199,7 +200,7 @@ pub(crate) fn run(opts: &Opts) -> SectionResult {
     ));
     SectionResult {
         tables: vec![table],
-        json: Json::Arr(json),
+        json: Value::Array(json),
         highlights,
     }
 }
