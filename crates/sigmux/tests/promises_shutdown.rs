@@ -1,0 +1,89 @@
+//! Promises of `shutdown`'s "Cost" paragraph not pinned by tests/shutdown_process.rs: one pipe
+//! (two descriptors), one POSIX timer per signal for a deadline on Linux (no descriptor, no
+//! thread), and the `wait_async` helper thread ending when the `Shutdown` is dropped. Each
+//! scenario runs in a forked child (`in_child`): it counts the process's resources.
+#![cfg(target_os = "linux")]
+
+use std::future::Future;
+use std::sync::Arc;
+use std::task::{Context, Wake, Waker};
+use std::time::Duration;
+
+use sigmux::Shutdown;
+use sigmux_testkit::{in_child, wait_until};
+
+fn descriptors() -> usize {
+    // The directory iterator's own descriptor is counted in both readings.
+    std::fs::read_dir("/proc/self/fd").unwrap().count()
+}
+
+fn threads() -> usize {
+    std::fs::read_dir("/proc/self/task").unwrap().count()
+}
+
+/// POSIX timers of this process (one "ID:" line each).
+fn posix_timers() -> usize {
+    std::fs::read_to_string("/proc/self/timers")
+        .unwrap()
+        .lines()
+        .filter(|line| line.starts_with("ID:"))
+        .count()
+}
+
+#[test]
+fn a_shutdown_costs_one_pipe() {
+    in_child(20, || {
+        let base = descriptors();
+        let shutdown = Shutdown::new().unwrap();
+        assert_eq!(descriptors(), base + 2);
+        drop(shutdown);
+        0
+    })
+    .assert_success();
+}
+
+#[cfg(not(sigmux_shutdown_deadline_thread))]
+#[test]
+fn a_deadline_costs_one_posix_timer_per_signal_and_no_descriptor_or_thread() {
+    in_child(20, || {
+        let (fds, tasks) = (descriptors(), threads());
+        assert_eq!(posix_timers(), 0);
+        let shutdown = Shutdown::builder()
+            .signal(libc::SIGHUP)
+            .deadline(Duration::from_secs(3600))
+            .install()
+            .unwrap();
+        // TERM, INT and HUP.
+        assert_eq!(posix_timers(), 3);
+        assert_eq!(descriptors(), fds + 2, "only the pipe");
+        assert_eq!(threads(), tasks);
+        drop(shutdown);
+        0
+    })
+    .assert_success();
+}
+
+#[test]
+fn the_wait_async_helper_thread_ends_when_the_shutdown_is_dropped() {
+    struct Noop;
+    impl Wake for Noop {
+        fn wake(self: Arc<Self>) {}
+    }
+    in_child(20, || {
+        let base = threads();
+        let shutdown = Shutdown::new().unwrap();
+        let mut future = Box::pin(shutdown.wait_async());
+        let waker = Waker::from(Arc::new(Noop));
+        assert!(future
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
+        assert_eq!(threads(), base + 1, "the helper thread");
+        drop(future);
+        drop(shutdown);
+        // No request was made: only the drop can end it.
+        assert!(wait_until(Duration::from_secs(10), || threads() == base));
+        0
+    })
+    .assert_success();
+}
