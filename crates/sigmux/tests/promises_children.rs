@@ -136,3 +136,22 @@ fn the_future_helper_thread_is_named_and_stops_when_the_set_is_dropped() {
         .assert_success();
     }
 }
+
+#[test]
+fn a_watched_child_reaped_by_somebody_else_leaves_the_set_unreported() {
+    for mechanism in MECHANISMS {
+        in_child(20, move || {
+            let c = Children::with_options(Options::new().mechanism(mechanism)).unwrap();
+            let mut child = Command::new("sh").args(["-c", "exit 6"]).spawn().unwrap();
+            let pid = child.id();
+            c.watch_pid(pid).unwrap();
+            // Breaking the rule: std reaps the watched child itself.
+            assert_eq!(child.wait().unwrap().code(), Some(6));
+            // The set's next look finds it gone: no exit, no hang, nothing left.
+            assert!(c.wait().unwrap().is_none());
+            assert!(c.is_empty());
+            0
+        })
+        .assert_success();
+    }
+}
