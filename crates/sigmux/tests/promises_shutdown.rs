@@ -87,3 +87,40 @@ fn the_wait_async_helper_thread_ends_when_the_shutdown_is_dropped() {
     })
     .assert_success();
 }
+
+#[test]
+fn the_deadline_does_not_apply_to_a_program_request() {
+    let outcome = in_child(20, || {
+        let shutdown = Shutdown::builder()
+            .deadline(Duration::from_millis(100))
+            .install()
+            .unwrap();
+        assert!(shutdown.request());
+        // Well past the deadline (absolute, so a signal cannot stretch it).
+        let until = std::time::Instant::now() + Duration::from_millis(600);
+        while std::time::Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        shutdown.finish(4)
+    });
+    assert_eq!(outcome, sigmux_testkit::Outcome::Exited(4));
+}
+
+#[test]
+fn dropping_leaves_a_signal_first_installed_without_restore_caught_with_no_action() {
+    let outcome = in_child(20, || {
+        // sigmux's handler for SIGTERM is installed here, without `Options::restore`…
+        let id = sigmux::flag::register(
+            libc::SIGTERM,
+            Arc::new(std::sync::atomic::AtomicBool::new(false)),
+        )
+        .unwrap();
+        assert!(sigmux::low_level::unregister(id));
+        let shutdown = Shutdown::new().unwrap();
+        drop(shutdown);
+        // …so after the drop SIGTERM stays caught, with no action: it does not terminate.
+        sigmux::low_level::raise(libc::SIGTERM).unwrap();
+        0
+    });
+    assert_eq!(outcome, sigmux_testkit::Outcome::Exited(0));
+}
