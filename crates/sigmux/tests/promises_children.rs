@@ -155,3 +155,61 @@ fn a_watched_child_reaped_by_somebody_else_leaves_the_set_unreported() {
         .assert_success();
     }
 }
+
+fn is_subreaper() -> bool {
+    let mut on: libc::c_int = 0;
+    // SAFETY: PR_GET_CHILD_SUBREAPER writes one int through the valid pointer.
+    assert_eq!(
+        unsafe { libc::prctl(libc::PR_GET_CHILD_SUBREAPER, &mut on as *mut libc::c_int) },
+        0
+    );
+    on != 0
+}
+
+#[test]
+fn orphan_reaping_makes_the_process_a_subreaper_for_good() {
+    for mechanism in MECHANISMS {
+        in_child(20, move || {
+            assert!(!is_subreaper());
+            let c = Children::with_options(Options::new().mechanism(mechanism).reap_orphans(true))
+                .unwrap();
+            assert!(is_subreaper());
+            drop(c);
+            assert!(is_subreaper(), "stays on after the set is dropped");
+            0
+        })
+        .assert_success();
+    }
+}
+
+fn descriptors() -> usize {
+    std::fs::read_dir("/proc/self/fd").unwrap().count()
+}
+
+#[test]
+fn pidfd_costs_one_descriptor_per_watched_child() {
+    in_child(20, || {
+        let c = Children::with_options(Options::new().mechanism(Mechanism::Pidfd)).unwrap();
+        let (gate_read, gate) = std::os::unix::net::UnixStream::pair().unwrap();
+        let gate_read = std::os::unix::io::OwnedFd::from(gate_read);
+        let base = descriptors();
+        for _ in 0..3 {
+            c.watch(
+                Command::new("sh")
+                    .args(["-c", "read _"])
+                    .stdin(Stdio::from(gate_read.try_clone().unwrap()))
+                    .spawn()
+                    .unwrap(),
+            )
+            .unwrap();
+        }
+        assert_eq!(descriptors(), base + 3);
+        drop((gate, gate_read));
+        for _ in 0..3 {
+            c.wait().unwrap().unwrap();
+        }
+        assert_eq!(descriptors(), base - 2, "the pidfds are closed (and both ends of the gate)");
+        0
+    })
+    .assert_success();
+}
