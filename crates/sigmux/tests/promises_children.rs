@@ -45,7 +45,10 @@ fn the_pipes_not_taken_are_closed_once_the_exit_is_reported() {
             unsafe { libc::kill(pid as i32, libc::SIGTERM) };
             let exit = c.wait().unwrap().unwrap();
             assert_eq!(exit.pid(), pid);
-            assert!(!is_open(stdin) && !is_open(stdout), "closed after the report");
+            assert!(
+                !is_open(stdin) && !is_open(stdout),
+                "closed after the report"
+            );
             0
         })
         .assert_success();
@@ -208,7 +211,11 @@ fn pidfd_costs_one_descriptor_per_watched_child() {
         for _ in 0..3 {
             c.wait().unwrap().unwrap();
         }
-        assert_eq!(descriptors(), base - 2, "the pidfds are closed (and both ends of the gate)");
+        assert_eq!(
+            descriptors(),
+            base - 2,
+            "the pidfds are closed (and both ends of the gate)"
+        );
         0
     })
     .assert_success();

@@ -40,7 +40,11 @@ fn a_pipe_handed_to_low_level_pipe_stays_shared_with_a_forked_child() {
         let pid = unsafe { libc::fork() };
         assert!(pid >= 0);
         if pid == 0 {
-            let code = if low_level::raise(SIGUSR1).is_ok() { 0 } else { 1 };
+            let code = if low_level::raise(SIGUSR1).is_ok() {
+                0
+            } else {
+                1
+            };
             // SAFETY: leaves the forked process at once.
             unsafe { libc::_exit(code) };
         }

@@ -196,7 +196,10 @@ fn an_armed_conditional_shutdown_exits_like_exit() {
 #[test]
 fn die_by_signal_runs_no_atexit_hook_no_destructor_and_flushes_no_stdio_buffer() {
     let (outcome, got) = witnessed(|| low_level::die_by_signal(libc::SIGTERM));
-    assert_eq!((outcome, got.as_str()), (Outcome::Signaled(libc::SIGTERM), ""));
+    assert_eq!(
+        (outcome, got.as_str()),
+        (Outcome::Signaled(libc::SIGTERM), "")
+    );
     // Also on the `128 + signal` exit path of a signal that does not kill.
     let (outcome, got) = witnessed(|| low_level::die_by_signal(libc::SIGWINCH));
     assert_eq!(

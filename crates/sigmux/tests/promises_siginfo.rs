@@ -115,5 +115,8 @@ fn a_message_queue_notification_carries_its_payload() {
     assert_eq!(origin.cause, Cause::Sent(Sent::MesgQ));
     assert_eq!(origin.value.map(|v| v.ptr), Some(77));
     // SAFETY: getpid cannot fail.
-    assert_eq!(origin.process.map(|p| p.pid), Some(unsafe { libc::getpid() }));
+    assert_eq!(
+        origin.process.map(|p| p.pid),
+        Some(unsafe { libc::getpid() })
+    );
 }
