@@ -162,10 +162,8 @@ fn a_watched_child_reaped_by_somebody_else_leaves_the_set_unreported() {
 fn is_subreaper() -> bool {
     let mut on: libc::c_int = 0;
     // SAFETY: PR_GET_CHILD_SUBREAPER writes one int through the valid pointer.
-    assert_eq!(
-        unsafe { libc::prctl(libc::PR_GET_CHILD_SUBREAPER, &mut on as *mut libc::c_int) },
-        0
-    );
+    let r = unsafe { libc::prctl(libc::PR_GET_CHILD_SUBREAPER, &mut on as *mut libc::c_int) };
+    assert_eq!(r, 0);
     on != 0
 }
 

@@ -37,10 +37,8 @@ fn a_signal_the_kernel_generates_has_cause_kernel_and_no_process() {
         },
     };
     // SAFETY: `timer` is valid for reads; the old value is not requested.
-    assert_eq!(
-        unsafe { libc::setitimer(libc::ITIMER_REAL, &timer, std::ptr::null_mut()) },
-        0
-    );
+    let armed = unsafe { libc::setitimer(libc::ITIMER_REAL, &timer, std::ptr::null_mut()) };
+    assert_eq!(armed, 0);
     let origin = signals.forever().next().unwrap();
     assert_eq!(origin.signal, SIGALRM);
     assert_eq!(origin.cause, Cause::Kernel);
@@ -115,8 +113,6 @@ fn a_message_queue_notification_carries_its_payload() {
     assert_eq!(origin.cause, Cause::Sent(Sent::MesgQ));
     assert_eq!(origin.value.map(|v| v.ptr), Some(77));
     // SAFETY: getpid cannot fail.
-    assert_eq!(
-        origin.process.map(|p| p.pid),
-        Some(unsafe { libc::getpid() })
-    );
+    let me = unsafe { libc::getpid() };
+    assert_eq!(origin.process.map(|p| p.pid), Some(me));
 }
