@@ -78,3 +78,14 @@ fn errors_are_a_bare_invalid_input() {
 fn term_signals_are_term_and_int() {
     assert_eq!(sigmux::consts::TERM_SIGNALS, &[SIGTERM, SIGINT]);
 }
+
+// `SIGABRT_COMPAT` is left out: wine's C runtime refuses 6 (real Windows accepts it).
+#[test]
+fn sigbreak_can_be_handled() {
+    use std::sync::atomic::Ordering;
+    let brk = Arc::new(AtomicBool::new(false));
+    let id = sigmux::flag::register(sigmux::consts::SIGBREAK, Arc::clone(&brk)).unwrap();
+    low_level::raise(sigmux::consts::SIGBREAK).unwrap();
+    assert!(brk.load(Ordering::SeqCst));
+    assert!(low_level::unregister(id));
+}
