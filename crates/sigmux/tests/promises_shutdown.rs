@@ -124,3 +124,16 @@ fn dropping_leaves_a_signal_first_installed_without_restore_caught_with_no_actio
     });
     assert_eq!(outcome, sigmux_testkit::Outcome::Exited(0));
 }
+
+#[test]
+fn a_real_time_signal_is_a_termination_signal_and_finish_dies_by_it() {
+    // Its default action terminates, so `install` accepts it (ShutdownBuilder::signal).
+    let sig = libc::SIGRTMIN() + 1;
+    let outcome = in_child(20, move || {
+        let shutdown = Shutdown::builder().signal(sig).install().unwrap();
+        sigmux::low_level::raise(sig).unwrap();
+        assert_eq!(shutdown.cause(), Some(sigmux::shutdown::Cause::Signal(sig)));
+        shutdown.finish(0)
+    });
+    assert_eq!(outcome, sigmux_testkit::Outcome::Signaled(sig));
+}
