@@ -470,10 +470,13 @@ impl Children {
     /// Watches `child`, taking ownership of it; returns its pid. Take its `stdin`, `stdout`
     /// and `stderr` first if you need them; the rest is dropped once the exit is reported.
     ///
+    /// A `Child` that std has already waited for (a `wait` or `try_wait` that returned its
+    /// status) is accepted too: that status is reported at once.
+    ///
     /// # Errors
     ///
-    /// As for [`watch_pid`](Self::watch_pid); the child is then dropped (not killed, not
-    /// waited for).
+    /// As for [`watch_pid`](Self::watch_pid) (except for the child std already waited for,
+    /// above); the child is then dropped (not killed, not waited for).
     pub fn watch(&self, child: Child) -> io::Result<u32> {
         let pid = child.id();
         self.watch_inner(pid, Some(child))?;
