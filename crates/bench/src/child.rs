@@ -79,6 +79,11 @@ impl Runs {
             .collect()
     }
 
+    /// The numbers of every child of configuration `c` that succeeded.
+    pub(crate) fn successes(&self, c: usize) -> impl Iterator<Item = &[f64]> {
+        self.0[c].iter().filter_map(|r| r.as_deref().ok())
+    }
+
     /// The last failure of configuration `c`, if any.
     pub(crate) fn error(&self, c: usize) -> Option<String> {
         self.0[c]
@@ -140,6 +145,8 @@ fn dispatch(args: &[String]) -> io::Result<Vec<f64>> {
         "wake" => crate::wake::child(rest),
         "flood" => crate::flood::child(rest),
         "footprint" => crate::footprint::child(rest),
+        "children" => crate::children::child(rest),
+        "children-exit" => crate::children::exit_child(rest),
         "rt_flood" => crate::rt_flood::child(rest),
         other => Err(bad(format!("unknown section {other:?}"))),
     }

@@ -8,12 +8,13 @@ use std::time::Duration;
 
 use libc::{SIGUSR1, SIGUSR2};
 
+use serde_json::{json, Value};
+
 use crate::alloc::Meter;
 use crate::child::{self, arg, imp_arg};
 use crate::imp::Imp;
-use crate::json::Json;
 use crate::receiver;
-use crate::report::{self, SectionResult, Table};
+use crate::report::{self, num, SectionResult, Table};
 use crate::{sys, Opts};
 
 /// How long a drain waits for one more report before it concludes there is none.
@@ -58,13 +59,13 @@ pub(crate) fn run(opts: &Opts) -> SectionResult {
                         report::ns(v[2]),
                         format!("{:.1} ms", v[3]),
                     ],
-                    Json::obj([
-                        ("impl", Json::str(imp.name())),
-                        ("usr2_reports", Json::Num(v[0])),
-                        ("usr1_reports", Json::Num(v[1])),
-                        ("raise_ns", Json::Num(v[2])),
-                        ("drain_ms", Json::Num(v[3])),
-                    ]),
+                    json!({
+                        "impl": imp.name(),
+                        "usr2_reports": num(v[0]),
+                        "usr1_reports": num(v[1]),
+                        "raise_ns": num(v[2]),
+                        "drain_ms": num(v[3]),
+                    }),
                 )
             }
             other => {
@@ -77,7 +78,7 @@ pub(crate) fn run(opts: &Opts) -> SectionResult {
                         String::new(),
                         String::new(),
                     ],
-                    Json::obj([("impl", Json::str(imp.name())), ("error", Json::Str(why))]),
+                    json!({ "impl": imp.name(), "error": why }),
                 )
             }
         };
@@ -103,7 +104,7 @@ pub(crate) fn run(opts: &Opts) -> SectionResult {
     );
     SectionResult {
         tables: vec![table],
-        json: Json::Arr(json),
+        json: Value::Array(json),
         highlights: vec![highlight],
     }
 }

@@ -6,12 +6,13 @@ use std::io;
 
 use libc::SIGUSR1;
 
+use serde_json::{Map, Value};
+
 use crate::alloc::Meter;
 use crate::child::{self, imp_arg};
 use crate::imp::Imp;
-use crate::json::Json;
 use crate::receiver;
-use crate::report::{self, SectionResult, Table};
+use crate::report::{self, num, SectionResult, Table};
 use crate::Opts;
 
 const COLUMNS: [&str; 4] = ["allocations", "bytes", "descriptors", "threads"];
@@ -49,26 +50,22 @@ pub(crate) fn run(opts: &Opts) -> SectionResult {
     let mut json = Vec::new();
     for (imp, result) in imps.iter().zip(&results) {
         let mut row = vec![imp.name().to_string()];
-        let mut pairs = vec![("impl".to_string(), Json::str(imp.name()))];
+        let mut pairs = Map::new();
+        pairs.insert("impl".to_string(), imp.name().into());
         match result {
             Ok(v) if v.len() == COLUMNS.len() => {
                 row.extend(v.iter().map(|x| format!("{x}")));
-                pairs.extend(
-                    COLUMNS
-                        .iter()
-                        .zip(v)
-                        .map(|(c, x)| (c.to_string(), Json::Num(*x))),
-                );
+                pairs.extend(COLUMNS.iter().zip(v).map(|(c, x)| (c.to_string(), num(*x))));
                 let peer = report::best_peer(*imp, &allocs).map_or(f64::NAN, |p| v[0] / p);
                 row.push(report::ratio(peer));
             }
             other => {
                 row.push(format!("failed: {other:?}"));
-                pairs.push(("error".to_string(), Json::Str(format!("{other:?}"))));
+                pairs.insert("error".to_string(), format!("{other:?}").into());
             }
         }
         table.rows.push(row);
-        json.push(Json::Obj(pairs));
+        json.push(Value::Object(pairs));
     }
     table.notes.push(
         "Bytes are the sum of requested sizes (reallocations count their new size). Threads \
@@ -96,7 +93,7 @@ pub(crate) fn run(opts: &Opts) -> SectionResult {
     );
     SectionResult {
         tables: vec![table],
-        json: Json::Arr(json),
+        json: Value::Array(json),
         highlights: vec![highlight],
     }
 }

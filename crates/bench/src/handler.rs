@@ -13,11 +13,12 @@ use std::sync::Arc;
 
 use libc::{SIGUSR1, SIGUSR2};
 
+use serde_json::{json, Value};
+
 use crate::child::{self, arg, imp_arg};
 use crate::imp::Imp;
-use crate::json::Json;
 use crate::registry::{self, Registry};
-use crate::report::{self, SectionResult, Table};
+use crate::report::{self, num, SectionResult, Table};
 use crate::stats::{median, ratios, Spread};
 use crate::{sys, Opts};
 
@@ -100,16 +101,16 @@ pub(crate) fn run(opts: &Opts) -> SectionResult {
             report::ratio(norm[i]),
             report::spread(vs_peer),
         ]);
-        json.push(Json::obj([
-            ("impl", Json::str(imp.name())),
-            ("actions", Json::Num(*actions as f64)),
-            ("floor_ns", Json::Num(median(&r.floor))),
-            ("ns", Json::Num(median(&r.imp))),
-            ("overhead_ns", report::spread_json(over)),
-            ("vs_floor", Json::Num(norm[i])),
-            ("overhead_vs_best_peer", report::spread_json(vs_peer)),
-            ("error", r.error.clone().map_or(Json::Null, Json::Str)),
-        ]));
+        json.push(json!({
+            "impl": imp.name(),
+            "actions": actions,
+            "floor_ns": num(median(&r.floor)),
+            "ns": num(median(&r.imp)),
+            "overhead_ns": report::spread_json(over),
+            "vs_floor": num(norm[i]),
+            "overhead_vs_best_peer": report::spread_json(vs_peer),
+            "error": r.error,
+        }));
     }
     table.notes.push(format!(
         "{rounds} round(s) of fresh pinned children, {blocks} blocks of {per_block} raises per \
@@ -145,7 +146,7 @@ pub(crate) fn run(opts: &Opts) -> SectionResult {
     );
     SectionResult {
         tables: vec![table],
-        json: Json::Arr(json),
+        json: Value::Array(json),
         highlights: vec![highlight],
     }
 }

@@ -20,20 +20,26 @@
 //! * [`wake`]: one-way and round-trip wake-up latency, signal sent from another thread.
 //! * [`flood`]: 200,000 signals of one kind with one of another kind in the middle.
 //! * [`footprint`]: allocations, bytes, descriptors and threads of one new iterator.
+//! * [`children`]: from a child's exit to the watcher learning it, and the cost per child,
+//!   for N children exiting at once (sigmux::child, tokio::process, thread per child, raw).
+//! * [`rt_flood`]: `sigqueue` payloads from another process: received, lost, out of order and
+//!   CPU per delivery of sigmux's lossless mode, a raw `SA_SIGINFO` ring, signalfd, signal-hook.
 //!
 //! The last line of the output is one JSON object for tools; `--markdown FILE` also writes
-//! the README's Performance section (see `crates/bench/PERFORMANCE.md`).
+//! the README's Performance section (see `crates/bench/PERFORMANCE.md`) and, beside it, the
+//! wake-up latency chart `wake-latency.svg` ([`chart`]; `--svg FILE` writes it elsewhere).
 //!
 //! Linux only: it relies on `signalfd`, `CLOCK_THREAD_CPUTIME_ID`, `sched_setaffinity` and
 //! `/proc/self`.
 
 mod alloc;
+mod chart;
 mod child;
+mod children;
 mod flood;
 mod footprint;
 mod handler;
 mod imp;
-mod json;
 mod receiver;
 mod register;
 mod registry;
@@ -43,9 +49,11 @@ mod stats;
 mod sys;
 mod wake;
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::json::Json;
+use serde_json::{Map, Value};
 
 #[global_allocator]
 static ALLOC: alloc::Counting = alloc::Counting;
@@ -62,7 +70,18 @@ pub(crate) struct Opts {
     /// Print progress to stderr.
     pub(crate) verbose: bool,
     /// Also write the README's Performance section to this file.
-    pub(crate) markdown: Option<std::path::PathBuf>,
+    pub(crate) markdown: Option<PathBuf>,
+    /// Write the wake-up latency chart (SVG) to this file.
+    pub(crate) svg: Option<PathBuf>,
+}
+
+/// Set when an output file could not be written: the run still finishes, then fails.
+static FAILED: AtomicBool = AtomicBool::new(false);
+
+/// Reports `msg` now and makes the run exit with failure at the end.
+pub(crate) fn fail_later(msg: String) {
+    eprintln!("sigmux-bench: {msg}");
+    FAILED.store(true, Ordering::Relaxed);
 }
 
 /// One part of the benchmark.
@@ -73,17 +92,19 @@ pub(crate) enum Section {
     Wake,
     Flood,
     Footprint,
+    Children,
     /// Real-time `sigqueue` flood from another process (lossless delivery).
     RtFlood,
 }
 
 impl Section {
-    const ALL: [Section; 6] = [
+    const ALL: [Section; 7] = [
         Section::Handler,
         Section::Register,
         Section::Wake,
         Section::Flood,
         Section::Footprint,
+        Section::Children,
         Section::RtFlood,
     ];
 
@@ -94,6 +115,7 @@ impl Section {
             Section::Wake => "wake",
             Section::Flood => "flood",
             Section::Footprint => "footprint",
+            Section::Children => "children",
             Section::RtFlood => "rt_flood",
         }
     }
@@ -105,51 +127,75 @@ impl Section {
 
 const USAGE: &str = "\
 usage: sigmux-bench [--quick] [--only SECTION[,SECTION...]] [--cpu N | --no-pin] [--verbose]
-                    [--markdown FILE]
+                    [--markdown FILE] [--svg FILE]
 
 Measures sigmux against signal-hook, tokio::signal and async-signal, and against the floor
-(raw sigaction handler, futex wake-up). Sections: handler, register, wake, flood, footprint, rt_flood.
+(raw sigaction handler, futex wake-up). Sections: handler, register, wake, flood, footprint,
+children, rt_flood.
 
   --quick      smoke run for CI (a few seconds per section; timings not meaningful)
   --only LIST  run only these sections
   --cpu N      pin every measuring child to CPU N (default 0)
   --no-pin     do not pin the children
   --verbose    print each child's command line and progress to stderr
-  --markdown FILE  also write the README's Performance section (summary, tables) to FILE
+  --markdown FILE  also write the README's Performance section (summary, tables) to FILE,
+               and the wake-up latency chart to wake-latency.svg in FILE's directory
+  --svg FILE   write the wake-up latency chart (SVG) to FILE
 ";
 
+/// The value of the option `flag` that `parser` just returned, as text.
+fn value(parser: &mut lexopt::Parser, flag: &str) -> Result<String, String> {
+    parser
+        .value()
+        .map_err(|_| format!("{flag} needs a value"))?
+        .into_string()
+        .map_err(|v| format!("{flag} needs text, got {v:?}"))
+}
+
+/// The file name given to the option `flag` that `parser` just returned.
+fn file(parser: &mut lexopt::Parser, flag: &str) -> Result<PathBuf, String> {
+    Ok(parser
+        .value()
+        .map_err(|_| format!("{flag} needs a file name"))?
+        .into())
+}
+
+/// Parses the command line (without the program name); `Err("")` asks for the usage text.
 fn parse_args(args: &[String]) -> Result<Opts, String> {
+    use lexopt::prelude::*;
     let mut opts = Opts {
         quick: false,
         cpu: Some(0),
         sections: Section::ALL.to_vec(),
         verbose: false,
         markdown: None,
+        svg: None,
     };
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        match arg.as_str() {
-            "--quick" => opts.quick = true,
-            "--verbose" | "-v" => opts.verbose = true,
-            "--no-pin" => opts.cpu = None,
-            "--cpu" => {
-                let n = it.next().ok_or("--cpu needs a number")?;
+    let mut parser = lexopt::Parser::from_args(args);
+    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
+        match arg {
+            Long("quick") => opts.quick = true,
+            Long("verbose") | Short('v') => opts.verbose = true,
+            Long("no-pin") => opts.cpu = None,
+            Long("cpu") => {
+                let n = value(&mut parser, "--cpu")?;
                 opts.cpu = Some(n.parse().map_err(|_| format!("bad CPU number {n:?}"))?);
             }
-            "--only" => {
-                let list = it.next().ok_or("--only needs a list of sections")?;
-                opts.sections = list
+            Long("only") => {
+                opts.sections = value(&mut parser, "--only")?
                     .split(',')
                     .map(|s| Section::parse(s).ok_or(format!("unknown section {s:?}")))
                     .collect::<Result<_, _>>()?;
             }
-            "--markdown" => {
-                let path = it.next().ok_or("--markdown needs a file name")?;
-                opts.markdown = Some(path.into());
-            }
-            "--help" | "-h" => return Err(String::new()),
-            other => return Err(format!("unknown argument {other:?}")),
+            Long("markdown") => opts.markdown = Some(file(&mut parser, "--markdown")?),
+            Long("svg") => opts.svg = Some(file(&mut parser, "--svg")?),
+            Long("help") | Short('h') => return Err(String::new()),
+            other => return Err(other.unexpected().to_string()),
         }
+    }
+    if let (None, Some(md)) = (&opts.svg, &opts.markdown) {
+        let dir = md.parent().unwrap_or(Path::new(""));
+        opts.svg = Some(dir.join(chart::WAKE_FILE));
     }
     Ok(opts)
 }
@@ -178,7 +224,8 @@ fn main() -> ExitCode {
     }
     let started = std::time::Instant::now();
     println!("{}", report::header(&opts));
-    let mut json = vec![("meta".to_string(), report::meta_json(&opts))];
+    let mut json = Map::new();
+    json.insert("meta".to_string(), report::meta_json(&opts));
     let (mut tables, mut highlights) = (String::new(), Vec::new());
     for section in &opts.sections {
         let begun = std::time::Instant::now();
@@ -188,6 +235,7 @@ fn main() -> ExitCode {
             Section::Wake => wake::run(&opts),
             Section::Flood => flood::run(&opts),
             Section::Footprint => footprint::run(&opts),
+            Section::Children => children::run(&opts),
             Section::RtFlood => rt_flood::run(&opts),
         };
         for table in &result.tables {
@@ -200,12 +248,12 @@ fn main() -> ExitCode {
             section.name(),
             begun.elapsed().as_secs_f64()
         );
-        json.push((section.name().to_string(), result.json));
+        json.insert(section.name().to_string(), result.json);
     }
-    json.push((
+    json.insert(
         "elapsed_s".to_string(),
-        Json::Num(started.elapsed().as_secs_f64()),
-    ));
+        report::num(started.elapsed().as_secs_f64()),
+    );
     println!("### Summary\n");
     for line in &highlights {
         println!("- {line}");
@@ -218,6 +266,52 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    println!("{}", Json::Obj(json));
+    println!("{}", Value::Object(json));
+    if FAILED.load(Ordering::Relaxed) {
+        return ExitCode::FAILURE;
+    }
     ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Opts, String> {
+        parse_args(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn options_and_their_values() {
+        let o = parse(&["--quick", "--only", "wake,flood", "--cpu=1", "-v"]).unwrap();
+        assert!(o.quick && o.verbose);
+        assert_eq!(o.sections, [Section::Wake, Section::Flood]);
+        assert_eq!(o.cpu, Some(1));
+        assert_eq!(parse(&["--no-pin"]).unwrap().cpu, None);
+        let o = parse(&["--svg", "a.svg"]).unwrap();
+        assert_eq!((o.svg, o.markdown), (Some("a.svg".into()), None));
+    }
+
+    #[test]
+    fn markdown_puts_the_chart_beside_it_unless_svg_says_where() {
+        let o = parse(&["--markdown", "crates/bench/PERFORMANCE.md"]).unwrap();
+        assert_eq!(o.svg, Some("crates/bench/wake-latency.svg".into()));
+        let o = parse(&["--markdown", "P.md", "--svg", "x.svg"]).unwrap();
+        assert_eq!(o.svg, Some("x.svg".into()));
+        let o = parse(&["--markdown", "P.md"]).unwrap();
+        assert_eq!(o.svg, Some("wake-latency.svg".into()));
+    }
+
+    #[test]
+    fn bad_arguments_are_named_in_the_error() {
+        assert_eq!(parse(&["--help"]).unwrap_err(), "");
+        assert_eq!(parse(&["--bogus"]).unwrap_err(), "invalid option '--bogus'");
+        assert_eq!(parse(&["--cpu"]).unwrap_err(), "--cpu needs a value");
+        assert_eq!(parse(&["--cpu", "x"]).unwrap_err(), "bad CPU number \"x\"");
+        assert_eq!(parse(&["--svg"]).unwrap_err(), "--svg needs a file name");
+        assert_eq!(
+            parse(&["--only", "wake,nope"]).unwrap_err(),
+            "unknown section \"nope\""
+        );
+    }
 }

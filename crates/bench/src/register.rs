@@ -6,11 +6,12 @@ use std::io;
 
 use libc::c_int;
 
+use serde_json::{json, Value};
+
 use crate::child::{self, arg, imp_arg};
 use crate::imp::Imp;
-use crate::json::Json;
 use crate::registry::{self, Registry};
-use crate::report::{self, SectionResult, Table};
+use crate::report::{self, num, SectionResult, Table};
 use crate::stats::{median, ratios, Spread};
 use crate::{sys, Opts};
 
@@ -115,15 +116,15 @@ pub(crate) fn run(opts: &Opts) -> SectionResult {
             report::ratio(vs_empty.med),
             report::spread(vs_peer),
         ]);
-        json.push(Json::obj([
-            ("impl", Json::str(c.imp.name())),
-            ("present", Json::Num(c.present as f64)),
-            ("placement", Json::str(c.placement)),
-            ("ns_per_pair", report::spread_json(s)),
-            ("vs_empty", Json::Num(vs_empty.med)),
-            ("vs_best_peer", report::spread_json(vs_peer)),
-            ("error", errors[i].clone().map_or(Json::Null, Json::Str)),
-        ]));
+        json.push(json!({
+            "impl": c.imp.name(),
+            "present": c.present,
+            "placement": c.placement,
+            "ns_per_pair": report::spread_json(s),
+            "vs_empty": num(vs_empty.med),
+            "vs_best_peer": report::spread_json(vs_peer),
+            "error": errors[i],
+        }));
     }
     table.notes.push(format!(
         "{rounds} round(s) of fresh pinned children, each timing blocks of pairs for about \
@@ -157,7 +158,7 @@ pub(crate) fn run(opts: &Opts) -> SectionResult {
     }
     SectionResult {
         tables: vec![table],
-        json: Json::Arr(json),
+        json: Value::Array(json),
         highlights,
     }
 }

@@ -3,15 +3,16 @@
 use std::fmt;
 
 use crate::imp::{Imp, Role};
-use crate::json::Json;
+use serde_json::{json, Value};
+
 use crate::stats::Spread;
-use crate::Opts;
+use crate::{Opts, Section};
 
 /// What a section hands back: tables for people, one JSON value for tools.
 #[derive(Debug)]
 pub(crate) struct SectionResult {
     pub(crate) tables: Vec<Table>,
-    pub(crate) json: Json,
+    pub(crate) json: Value,
     /// One-sentence findings for the summary at the top of the Markdown report.
     pub(crate) highlights: Vec<String>,
 }
@@ -85,7 +86,7 @@ pub(crate) fn count(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -134,13 +135,23 @@ pub(crate) fn spread(s: Spread) -> String {
     }
 }
 
+/// A measured number for the JSON line: rounded to three decimals (plenty for
+/// nanoseconds and ratios), written as an integer when it is one, `null` when not finite
+/// (a failed measurement).
+pub(crate) fn num(v: f64) -> Value {
+    let rounded = (v * 1000.0).round() / 1000.0;
+    if !rounded.is_finite() {
+        Value::Null
+    } else if rounded.fract() == 0.0 && rounded.abs() < 9.0e15 {
+        Value::from(rounded as i64)
+    } else {
+        Value::from(rounded)
+    }
+}
+
 /// A spread as JSON `{min, med, max}`.
-pub(crate) fn spread_json(s: Spread) -> Json {
-    Json::obj([
-        ("min", Json::Num(s.min)),
-        ("med", Json::Num(s.med)),
-        ("max", Json::Num(s.max)),
-    ])
+pub(crate) fn spread_json(s: Spread) -> Value {
+    json!({ "min": num(s.min), "med": num(s.med), "max": num(s.max) })
 }
 
 /// The value of the best (smallest) peer among `rows` in `imp`'s group, for a sigmux
@@ -232,20 +243,17 @@ pub(crate) fn header(opts: &Opts) -> String {
 }
 
 /// The same facts for the JSON line.
-pub(crate) fn meta_json(opts: &Opts) -> Json {
-    Json::obj([
-        ("date", Json::str(today())),
-        ("quick", Json::Bool(opts.quick)),
-        ("cpu_model", Json::str(cpu_model())),
-        ("cpus", Json::Num(cpus() as f64)),
-        ("kernel", Json::str(kernel())),
-        (
-            "pinned_cpu",
-            opts.cpu.map_or(Json::Null, |c| Json::Num(c as f64)),
-        ),
-        ("rustc", Json::str(env!("SIGMUX_BENCH_RUSTC"))),
-        ("crates", Json::str(versions())),
-    ])
+pub(crate) fn meta_json(opts: &Opts) -> Value {
+    json!({
+        "date": today(),
+        "quick": opts.quick,
+        "cpu_model": cpu_model(),
+        "cpus": cpus(),
+        "kernel": kernel(),
+        "pinned_cpu": opts.cpu,
+        "rustc": env!("SIGMUX_BENCH_RUSTC"),
+        "crates": versions(),
+    })
 }
 
 /// The README's Performance section: facts of the run, summary, how to reproduce, tables.
@@ -280,13 +288,23 @@ pub(crate) fn markdown(
     for line in highlights {
         out += &format!("- {line}\n");
     }
+    if let (Some(svg), true) = (&opts.svg, opts.sections.contains(&Section::Wake)) {
+        out += &format!(
+            "\n![Wake-up latency of sigmux and its peers, one-way and round trip]({})\n\n\
+             How to read the chart: each curve gives, for one implementation (all rounds \
+             pooled), the share of wake-ups (y) that took at most the latency on the x axis \
+             (log scale), so a curve further left is faster and its top end is the p99; one hue per kind of receiver, sigmux solid, peers dashed, the \
+             futex floor black and the hand-written references grey.\n",
+            svg.display()
+        );
+    }
     out += "\n\
         To reproduce (Linux; the numbers are ratios to a floor measured in the same run, \
         so compare ratios, not times, across machines):\n\n\
         ```sh\n\
         cargo run --release -p sigmux-bench            # full run, about a minute on 2 cores\n\
         cargo run --release -p sigmux-bench -- --quick # smoke run, as CI does\n\
-        cargo run --release -p sigmux-bench -- --markdown crates/bench/PERFORMANCE.md\n\
+        cargo run --release -p sigmux-bench -- --markdown crates/bench/PERFORMANCE.md # and wake-latency.svg\n\
         ```\n\n\
         How it measures: every implementation runs in its own freshly executed child \
         process (libraries install process-wide handlers and chain to earlier ones), pinned \
@@ -317,6 +335,21 @@ mod tests {
         assert_eq!(count(0), "0");
         assert_eq!(count(1000), "1,000");
         assert_eq!(count(200_000), "200,000");
+    }
+
+    #[test]
+    fn json_numbers_are_rounded_integers_when_whole_and_null_when_failed() {
+        let v = json!({
+            "s": "a\"b\\c\n",
+            "n": num(1.23456),
+            "whole": num(2.0),
+            "nan": num(f64::NAN),
+            "a": [true, null],
+        });
+        assert_eq!(
+            v.to_string(),
+            r#"{"s":"a\"b\\c\n","n":1.235,"whole":2,"nan":null,"a":[true,null]}"#
+        );
     }
 
     #[test]

@@ -20,9 +20,10 @@ use std::time::Duration;
 
 use libc::c_int;
 
+use serde_json::{json, Map, Value};
+
 use crate::child::{self, arg};
-use crate::json::Json;
-use crate::report::{self, SectionResult, Table};
+use crate::report::{self, num, SectionResult, Table};
 use crate::{sys, Opts};
 
 /// The implementations, as named in the JSON object.
@@ -54,7 +55,7 @@ pub(crate) fn run(opts: &Opts) -> SectionResult {
             "CPU per delivery",
         ],
     );
-    let mut json = Vec::new();
+    let mut json = Map::new();
     let mut cost = std::collections::HashMap::new();
     let mut losses = Vec::new();
     for name in IMPLS {
@@ -71,13 +72,13 @@ pub(crate) fn run(opts: &Opts) -> SectionResult {
                         format!("{}", v[3]),
                         report::ns(v[4]),
                     ],
-                    Json::obj([
-                        ("sent", Json::Num(v[0])),
-                        ("received", Json::Num(v[1])),
-                        ("lost", Json::Num(v[2])),
-                        ("out_of_order", Json::Num(v[3])),
-                        ("ns_per_delivery", Json::Num(v[4])),
-                    ]),
+                    json!({
+                        "sent": num(v[0]),
+                        "received": num(v[1]),
+                        "lost": num(v[2]),
+                        "out_of_order": num(v[3]),
+                        "ns_per_delivery": num(v[4]),
+                    }),
                 )
             }
             other => {
@@ -90,12 +91,12 @@ pub(crate) fn run(opts: &Opts) -> SectionResult {
                         String::new(),
                         String::new(),
                     ],
-                    Json::obj([("error", Json::Str(why))]),
+                    json!({ "error": why }),
                 )
             }
         };
         table.rows.push(row);
-        json.push((name, value));
+        json.insert(name.to_string(), value);
     }
     let ratio = match (cost.get("sigmux"), cost.get("raw")) {
         (Some(s), Some(r)) if *r > 0.0 => s / r,
@@ -119,7 +120,7 @@ pub(crate) fn run(opts: &Opts) -> SectionResult {
     );
     SectionResult {
         tables: vec![table],
-        json: Json::obj(json),
+        json: Value::Object(json),
         highlights: vec![highlight],
     }
 }

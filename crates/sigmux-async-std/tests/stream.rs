@@ -293,3 +293,63 @@ fn with_origin_tells_the_sender_pid_and_uid() {
         assert_eq!(sender.uid, unsafe { libc::getuid() });
     });
 }
+
+// The surface every adapter shares: `add_signal`, `remove_signal`, `handle`, `is_closed` on
+// the stream itself, and the re-exports that spare a second dependency.
+
+#[test]
+fn add_signal_on_the_stream_reports_the_signal_and_rejects_bad_numbers() {
+    let _lock = sigmux_testkit::lock();
+    async_std::task::block_on(async {
+        let mut signals = Signals::new([SIGUSR1]).unwrap();
+        signals.add_signal(SIGUSR2).unwrap();
+        signals.add_signal(SIGUSR2).unwrap();
+        raise(SIGUSR2).unwrap();
+        assert_eq!(next_within_patience(&mut signals).await, Some(SIGUSR2));
+        let error = signals.add_signal(1000).unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
+        assert!(error.to_string().contains("1000"));
+    });
+}
+
+#[test]
+fn remove_signal_on_the_stream_drops_arrivals_not_yet_taken() {
+    let _lock = sigmux_testkit::lock();
+    async_std::task::block_on(async {
+        let mut signals = Signals::new([SIGUSR1, SIGUSR2]).unwrap();
+        raise(SIGUSR1).unwrap();
+        assert!(signals.remove_signal(SIGUSR1));
+        assert!(!signals.remove_signal(SIGUSR1));
+        raise(SIGUSR1).unwrap();
+        raise(SIGUSR2).unwrap();
+        assert_eq!(next_within_patience(&mut signals).await, Some(SIGUSR2));
+        assert!(poll_once(&mut signals).await.is_pending());
+    });
+}
+
+#[test]
+fn is_closed_on_the_stream_follows_its_handle() {
+    let _lock = sigmux_testkit::lock();
+    async_std::task::block_on(async {
+        let mut signals = Signals::new([SIGUSR1]).unwrap();
+        let handle = signals.handle();
+        assert!(!signals.is_closed());
+        handle.close();
+        assert!(signals.is_closed());
+        assert_eq!(next_within_patience(&mut signals).await, None);
+    });
+}
+
+#[test]
+fn the_crate_re_exports_consts_and_exfiltrators() {
+    let _lock = sigmux_testkit::lock();
+    use sigmux_async_std::consts::signal::SIGUSR1 as USR1;
+    use sigmux_async_std::exfiltrator::{SignalOnly, WithOrigin};
+    async_std::task::block_on(async {
+        let _plain = SignalsInfo::<SignalOnly>::new([USR1]).unwrap();
+        let mut signals = SignalsInfo::<WithOrigin>::new([USR1]).unwrap();
+        raise(USR1).unwrap();
+        let origin = timeout(PATIENCE, signals.recv()).await.unwrap().unwrap();
+        assert_eq!(origin.signal, USR1);
+    });
+}

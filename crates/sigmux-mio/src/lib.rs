@@ -31,8 +31,12 @@
 //! * the event-source implementation for [`SignalsInfo`](v1_0::SignalsInfo) with *any*
 //!   exfiltrator, not only for the plain [`Signals`](v1_0::Signals);
 //! * [`handle`](v1_0::SignalsInfo::handle), a cloneable [`Handle`](v1_0::Handle) to add
-//!   signals from elsewhere and to close the instance, and
-//!   [`is_closed`](v1_0::SignalsInfo::is_closed) to notice that in the loop.
+//!   signals from elsewhere and to close the instance,
+//!   [`remove_signal`](v1_0::SignalsInfo::remove_signal), and
+//!   [`is_closed`](v1_0::SignalsInfo::is_closed) to notice a close in the loop (the same
+//!   controls as every sigmux adapter);
+//! * the signal constants ([`consts`]) and the exfiltrators ([`exfiltrator`]), re-exported at
+//!   the crate root: no second dependency on sigmux is needed.
 //!
 //! # Example
 //!
@@ -78,6 +82,9 @@
 #![doc(test(attr(deny(warnings))))]
 #![warn(unreachable_pub)]
 #![deny(unsafe_code)]
+
+pub use sigmux::consts;
+pub use sigmux::iterator::exfiltrator;
 
 #[cfg(any(
     feature = "support-v0_6",

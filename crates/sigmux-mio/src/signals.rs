@@ -6,11 +6,9 @@
 /// Defines `SignalsInfo` and `Signals`, and re-exports `Handle` and `Pending`.
 macro_rules! signals_over_pipe {
     () => {
-        use std::borrow::Borrow;
         use std::io::Error;
         use std::os::unix::io::{AsRawFd, OwnedFd};
 
-        use libc::c_int;
         use sigmux::iterator::backend::SignalDelivery;
         use sigmux::iterator::exfiltrator::{Exfiltrator, SignalOnly};
 
@@ -31,50 +29,7 @@ macro_rules! signals_over_pipe {
         pub type Signals = SignalsInfo<SignalOnly>;
 
         impl<E: Exfiltrator> SignalsInfo<E> {
-            /// Creates an instance watching `signals`, with a default-constructed exfiltrator.
-            ///
-            /// Every signal is registered before this returns. The errors are those of
-            /// [`Handle::add_signal`]; on error nothing stays registered.
-            pub fn new<I, S>(signals: I) -> Result<Self, Error>
-            where
-                I: IntoIterator<Item = S>,
-                S: Borrow<c_int>,
-                E: Default,
-            {
-                Self::with_exfiltrator(signals, E::default())
-            }
-
-            /// Creates an instance watching `signals`, taking information out of the signal
-            /// handler with `exfiltrator`.
-            ///
-            /// Every signal is registered before this returns. The errors are those of
-            /// [`Handle::add_signal`]; on error nothing stays registered.
-            pub fn with_exfiltrator<I, S>(signals: I, exfiltrator: E) -> Result<Self, Error>
-            where
-                I: IntoIterator<Item = S>,
-                S: Borrow<c_int>,
-            {
-                let (read, write) = sigmux::iterator::backend::self_pipe()?;
-                let delivery = SignalDelivery::with_pipe(read, write, exfiltrator, signals)?;
-                Ok(Self(delivery))
-            }
-
-            /// Adds `signal` to the set this instance watches; a signal already in the set is
-            /// left as it is.
-            ///
-            /// The errors are those of [`Handle::add_signal`].
-            pub fn add_signal(&self, signal: c_int) -> Result<(), Error> {
-                self.0.handle().add_signal(signal)
-            }
-
-            /// Stops watching `signal`; returns whether it was watched.
-            ///
-            /// Takes effect at once: arrivals not yet taken by [`pending`](SignalsInfo::pending)
-            /// are dropped too. See [`Handle::remove_signal`]. An addition to the
-            /// `signal-hook-mio` interface.
-            pub fn remove_signal(&self, signal: c_int) -> bool {
-                self.0.handle().remove_signal(signal)
-            }
+            sigmux::__adapter_surface!(controls SignalDelivery<OwnedFd, E>);
 
             /// Takes the signals that arrived since the previous call, without blocking.
             ///
@@ -84,22 +39,6 @@ macro_rules! signals_over_pipe {
             /// earlier call already took. Call it when the poll reports this source readable.
             pub fn pending(&mut self) -> Pending<E> {
                 self.0.pending()
-            }
-
-            /// A cloneable handle to add signals to this instance from anywhere, or to close it.
-            ///
-            /// Closing makes the source readable (so a waiting poll wakes up) and
-            /// [`is_closed`](SignalsInfo::is_closed) true. This is an addition to the
-            /// `signal-hook-mio` interface.
-            pub fn handle(&self) -> Handle {
-                self.0.handle()
-            }
-
-            /// Whether [`Handle::close`] was called on a handle of this instance.
-            ///
-            /// This is an addition to the `signal-hook-mio` interface.
-            pub fn is_closed(&self) -> bool {
-                self.0.handle().is_closed()
             }
         }
     };

@@ -11,7 +11,7 @@
 //!
 //! use mio_0_6 as mio;
 //! use mio::{Events, Poll, PollOpt, Ready, Token};
-//! use sigmux::consts::signal::{SIGTERM, SIGUSR1};
+//! use sigmux_mio::consts::signal::{SIGTERM, SIGUSR1};
 //! use sigmux_mio::v0_6::Signals;
 //!
 //! const SIGNALS: Token = Token(0);

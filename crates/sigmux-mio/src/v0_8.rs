@@ -11,7 +11,7 @@
 //!
 //! use mio_0_8 as mio;
 //! use mio::{Events, Interest, Poll, Token};
-//! use sigmux::consts::signal::{SIGTERM, SIGUSR1};
+//! use sigmux_mio::consts::signal::{SIGTERM, SIGUSR1};
 //! use sigmux_mio::v0_8::Signals;
 //!
 //! const SIGNALS: Token = Token(0);

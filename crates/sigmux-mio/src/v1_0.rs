@@ -11,7 +11,7 @@
 //!
 //! use mio_1_0 as mio;
 //! use mio::{Events, Interest, Poll, Token};
-//! use sigmux::consts::signal::{SIGTERM, SIGUSR1};
+//! use sigmux_mio::consts::signal::{SIGTERM, SIGUSR1};
 //! use sigmux_mio::v1_0::Signals;
 //!
 //! const SIGNALS: Token = Token(0);

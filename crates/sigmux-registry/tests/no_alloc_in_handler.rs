@@ -64,10 +64,15 @@ unsafe impl GlobalAlloc for Guard {
 #[global_allocator]
 static GUARD: Guard = Guard;
 
-const SIGNALS: [c_int; 3] = [libc::SIGUSR1, libc::SIGUSR2, libc::SIGWINCH];
+/// The first three are `handler_path_does_not_allocate`'s, which keeps actions on them for the
+/// rest of the process; the last is the late-delivery test's own, so a child it forks after
+/// the other test ran does not inherit those actions.
+const SIGNALS: [c_int; 4] = [libc::SIGUSR1, libc::SIGUSR2, libc::SIGWINCH, libc::SIGPROF];
+/// How many of `SIGNALS` the handler-path test uses.
+const PATH_SIGNALS: usize = 3;
 #[allow(clippy::declare_interior_mutable_const)] // a template for the array below (MSRV 1.70)
 const NO_HANDLER: AtomicUsize = AtomicUsize::new(0);
-static SIGMUX_HANDLER: [AtomicUsize; 3] = [NO_HANDLER; 3];
+static SIGMUX_HANDLER: [AtomicUsize; 4] = [NO_HANDLER; 4];
 
 extern "C" fn trampoline(sig: c_int, info: *mut siginfo_t, ctx: *mut c_void) {
     let i = SIGNALS.iter().position(|&s| s == sig).unwrap_or(0);
@@ -96,13 +101,15 @@ fn handler_path_does_not_allocate() {
     // The control below forks: keep it from forking while this test holds sigmux's locks.
     let _serial = sigmux_testkit::lock();
     let hits = Arc::new(AtomicUsize::new(0));
+    static PATH: [c_int; PATH_SIGNALS] = [SIGNALS[0], SIGNALS[1], SIGNALS[2]];
+    let signals: &'static [c_int] = &PATH;
     // Previous handlers, so the chained call (leaving and re-entering the grace period, the
     // one-shot claim, blocking the handler's mask) runs under the guard too.
-    install_prev(SIGNALS[1], libc::SA_RESETHAND, &[]);
-    install_prev(SIGNALS[2], 0, &[SIGNALS[0]]);
+    install_prev(signals[1], libc::SA_RESETHAND, &[]);
+    install_prev(signals[2], 0, &[signals[0]]);
     // Permanent actions: closures owning an Arc (whose count the handler must not touch) and
     // reading siginfo.
-    for (i, &sig) in SIGNALS.iter().enumerate() {
+    for (i, &sig) in signals.iter().enumerate() {
         for _ in 0..3 {
             let h = Arc::clone(&hits);
             // SAFETY: atomics only.
@@ -125,7 +132,7 @@ fn handler_path_does_not_allocate() {
             thread::spawn(move || {
                 let mut n = 0u64;
                 while !stop.load(Ordering::Relaxed) {
-                    let sig = SIGNALS[(n as usize + t) % SIGNALS.len()];
+                    let sig = signals[(n as usize + t) % signals.len()];
                     let payload = Arc::new(vec![0u8; 64]);
                     // SAFETY: reads a length (no allocation) and stores to an atomic.
                     let id = unsafe {
@@ -147,7 +154,7 @@ fn handler_path_does_not_allocate() {
             thread::spawn(move || {
                 for n in 0..3000usize {
                     // SAFETY: raising signals we handle.
-                    unsafe { libc::raise(SIGNALS[(n + t) % SIGNALS.len()]) };
+                    unsafe { libc::raise(signals[(n + t) % signals.len()]) };
                 }
             })
         })
@@ -227,21 +234,23 @@ fn thread_mask(how: c_int, sigs: &[c_int]) {
 }
 
 /// The path that hands a late delivery on after sigmux let go of the signal (`forward`)
-/// runs under the guard too: a frame of sigmux's handler for SIGUSR1 waits under SIGUSR2's
-/// handler (kernel frame order: lower number first) while the main thread lets go of SIGUSR1
+/// runs under the guard too: a frame of sigmux's handler for SIGPROF waits under SIGIO's
+/// handler (kernel frame order: lower number first) while the main thread lets go of SIGPROF
 /// (`set_default` with no actions); the late frame then hands the delivery to `SIG_DFL`,
-/// which kills the child with SIGUSR1 (an allocation would abort it with SIGABRT instead).
+/// which kills the child with SIGPROF (an allocation would abort it with SIGABRT instead).
 #[cfg(target_os = "linux")] // the kernel's frame order
 #[test]
 fn forwarding_a_late_delivery_does_not_allocate() {
-    let (b, a) = (libc::SIGUSR1, libc::SIGUSR2);
+    // `b` below `a`: the kernel builds the lower number's frame first, so `b`'s waits under
+    // `a`'s.
+    let (b, a) = (SIGNALS[3], libc::SIGIO);
     let outcome = sigmux_testkit::in_child(10, move || {
         // SAFETY: a plain one-argument handler.
         unsafe { libc::signal(a, hold_until_released as *const () as libc::sighandler_t) };
         thread_mask(libc::SIG_BLOCK, &[a, b]);
         // SAFETY: an empty action.
         let id = unsafe { sigmux_registry::register(b, || ()) }.unwrap();
-        wrap_handler(0);
+        wrap_handler(3);
         let t = thread::spawn(move || {
             // SAFETY: signalling this very thread while both signals are blocked.
             unsafe {
@@ -260,5 +269,5 @@ fn forwarding_a_late_delivery_does_not_allocate() {
         t.join().unwrap();
         0
     });
-    assert_eq!(outcome, sigmux_testkit::Outcome::Signaled(libc::SIGUSR1));
+    assert_eq!(outcome, sigmux_testkit::Outcome::Signaled(SIGNALS[3]));
 }

@@ -1,6 +1,11 @@
-//! Command-line options of the stress program.
+//! Command-line options of the stress program (parsed by `lexopt`: `--flag value`,
+//! `--flag=value`, and clear errors for anything else).
 
+use std::fmt::Display;
+use std::str::FromStr;
 use std::time::Duration;
+
+use lexopt::prelude::*;
 
 /// The parts of a run, as `--only`, `--skip` and `--xfail` name them: the flood, then the
 /// attack shapes (`src/shapes`).
@@ -124,48 +129,57 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     })
 }
 
+/// The value of the option `flag` that `parser` just returned, as text.
+fn value(parser: &mut lexopt::Parser, flag: &str) -> Result<String, String> {
+    parser
+        .value()
+        .map_err(|_| format!("{} needs a value", flag))?
+        .into_string()
+        .map_err(|v| format!("{} needs text, got {:?}", flag, v))
+}
+
+/// The value of the option `flag` as a number.
+fn number<T>(parser: &mut lexopt::Parser, flag: &str) -> Result<T, String>
+where
+    T: FromStr,
+    T::Err: Display,
+{
+    let v = value(parser, flag)?;
+    v.parse()
+        .map_err(|e| format!("{} needs a number, got {:?} ({})", flag, v, e))
+}
+
 /// Parses the arguments (without the program name). `Ok(None)` means help was asked for.
 pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Config>, String> {
     let mut cfg = Config::default();
-    let mut args = args.into_iter();
+    let mut parser = lexopt::Parser::from_args(args);
     let (mut only, mut skip) = (None::<[bool; PARTS.len()]>, [false; PARTS.len()]);
     let merge = |a: &mut [bool; PARTS.len()], b: [bool; PARTS.len()]| {
         for (x, y) in a.iter_mut().zip(b) {
             *x |= y;
         }
     };
-    while let Some(arg) = args.next() {
-        let (key, inline) = match arg.split_once('=') {
-            Some((k, v)) => (k.to_string(), Some(v.to_string())),
-            None => (arg.clone(), None),
-        };
-        let mut value = || -> Result<String, String> {
-            inline
-                .clone()
-                .or_else(|| args.next())
-                .ok_or_else(|| format!("{} needs a value", key))
-        };
-        let number = |v: String| -> Result<usize, String> {
-            v.parse()
-                .map_err(|_| format!("{} needs a number, got {:?}", key, v))
-        };
-        match key.as_str() {
-            "--duration" => cfg.duration = parse_duration(&value()?)?,
-            "--threads" => cfg.threads = number(value()?)?,
-            "--children" => cfg.children = number(value()?)?,
-            "--rt-burst" => cfg.rt_burst = number(value()?)?,
-            "--work" => {
-                cfg.work = u32::try_from(number(value()?)?).map_err(|_| "--work too large")?
+    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
+        match arg {
+            Long("duration") => cfg.duration = parse_duration(&value(&mut parser, "--duration")?)?,
+            Long("threads") => cfg.threads = number(&mut parser, "--threads")?,
+            Long("children") => cfg.children = number(&mut parser, "--children")?,
+            Long("rt-burst") => cfg.rt_burst = number(&mut parser, "--rt-burst")?,
+            Long("work") => cfg.work = number(&mut parser, "--work")?,
+            Long("ack-timeout") => {
+                cfg.ack_timeout = parse_duration(&value(&mut parser, "--ack-timeout")?)?
             }
-            "--ack-timeout" => cfg.ack_timeout = parse_duration(&value()?)?,
-            "--only" => merge(only.get_or_insert([false; PARTS.len()]), parts(&value()?)?),
-            "--skip" => merge(&mut skip, parts(&value()?)?),
-            "--xfail" => merge(&mut cfg.xfail, parts(&value()?)?),
-            "--self-check" => cfg.self_check = true,
-            "--no-memory-check" => cfg.check_memory = false,
-            "--inject-faults" => cfg.inject_faults = true,
-            "-h" | "--help" => return Ok(None),
-            other => return Err(format!("unknown option {:?}", other)),
+            Long("only") => merge(
+                only.get_or_insert([false; PARTS.len()]),
+                parts(&value(&mut parser, "--only")?)?,
+            ),
+            Long("skip") => merge(&mut skip, parts(&value(&mut parser, "--skip")?)?),
+            Long("xfail") => merge(&mut cfg.xfail, parts(&value(&mut parser, "--xfail")?)?),
+            Long("self-check") => cfg.self_check = true,
+            Long("no-memory-check") => cfg.check_memory = false,
+            Long("inject-faults") => cfg.inject_faults = true,
+            Short('h') | Long("help") => return Ok(None),
+            other => return Err(other.unexpected().to_string()),
         }
     }
     let only = only.unwrap_or([true; PARTS.len()]);
@@ -206,8 +220,27 @@ mod tests {
         .unwrap();
         assert_eq!(cfg.duration, Duration::from_secs(3));
         assert_eq!((cfg.threads, cfg.children), (1, 0));
-        assert!(parse(["--bogus".to_string()]).is_err());
         assert!(parse(["--help".to_string()]).unwrap().is_none());
+        assert!(parse(["-h".to_string()]).unwrap().is_none());
+    }
+
+    #[test]
+    fn bad_arguments_are_named_in_the_error() {
+        let err = |a: &[&str]| parse(a.iter().map(|s| s.to_string())).unwrap_err();
+        assert_eq!(err(&["--bogus"]), "invalid option '--bogus'");
+        assert_eq!(err(&["stray"]), "unexpected argument \"stray\"");
+        assert_eq!(err(&["--threads"]), "--threads needs a value");
+        assert_eq!(
+            err(&["--threads", "two"]),
+            "--threads needs a number, got \"two\" (invalid digit found in string)"
+        );
+        assert!(err(&["--work=99999999999"]).starts_with("--work needs a number"));
+        assert_eq!(err(&["--duration", "5y"]), "bad duration unit in \"5y\"");
+        assert_eq!(
+            err(&["--self-check=yes"]),
+            "unexpected argument for option '--self-check': \"yes\""
+        );
+        assert!(err(&["--only", "bogus"]).starts_with("unknown part \"bogus\""));
     }
 
     #[test]

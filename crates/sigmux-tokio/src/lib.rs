@@ -28,14 +28,62 @@
 //! each stream that meets a runtime without I/O still makes tokio print its panic message,
 //! and with `panic = "abort"` that aborts the process.)
 //!
-//! A `Signals` may be created outside a runtime, or inside one without I/O: its signals are
-//! registered at once, and its pipe joins the reactor of the runtime that first polls it.
-//! Created inside a runtime with I/O, it joins that runtime's reactor at once.
+//! The stream itself is [`sigmux::iterator::backend::AsyncCore`], shared with
+//! sigmux-async-std; this crate adds how the pipe joins a tokio reactor.
+//!
+//! # Runtimes
+//!
+//! * A `Signals` may be created outside a runtime, or inside one without I/O: its signals are
+//!   registered at once (their wake-ups wait in the pipe), and the pipe joins the reactor of
+//!   the runtime that first polls it. Created inside a runtime with I/O, it joins that
+//!   runtime's reactor at once.
+//! * While that runtime lives, the stream stays with its reactor, like any tokio I/O object,
+//!   even when another runtime polls it (its wake-ups then come from that reactor: a
+//!   multi-thread runtime drives it by itself, a current-thread one only inside `block_on`).
+//! * When that runtime is dropped (its reactor shuts down), the next runtime that polls the
+//!   stream takes it over: a duplicate of the pipe's read end is registered with the new
+//!   reactor (the registration with the dead one cannot be removed without closing the
+//!   descriptor the delivery tracks; it is kept, unused, until the stream is dropped). No
+//!   signal is lost on the way, and this can happen any number of times.
+//! * Polled outside any runtime after its runtime was dropped, the stream ends with an error
+//!   that says so: poll it inside a live runtime with I/O instead.
+//!
+//! ```
+//! use sigmux_tokio::consts::signal::SIGUSR1;
+//! use sigmux_tokio::Signals;
+//!
+//! # fn main() -> std::io::Result<()> {
+//! let mut signals = Signals::new([SIGUSR1])?; // no runtime yet: registered anyway
+//! let first = tokio::runtime::Runtime::new()?;
+//! first.block_on(async {
+//!     sigmux::low_level::raise(SIGUSR1)?;
+//!     assert_eq!(signals.recv().await, Some(SIGUSR1));
+//!     Ok::<_, std::io::Error>(())
+//! })?;
+//! drop(first);
+//! let second = tokio::runtime::Runtime::new()?;
+//! second.block_on(async {
+//!     sigmux::low_level::raise(SIGUSR1)?;
+//!     assert_eq!(signals.recv().await, Some(SIGUSR1)); // moved to the second runtime
+//!     Ok(())
+//! })
+//! # }
+//! ```
+//!
+//! # One dependency
+//!
+//! Beyond the `signal-hook-tokio` surface ([`Signals`], [`SignalsInfo`], [`Handle`], `new`,
+//! `with_exfiltrator`, `handle`, the `Stream`), the stream has
+//! [`add_signal`](SignalsInfo::add_signal), [`remove_signal`](SignalsInfo::remove_signal) and
+//! [`is_closed`](SignalsInfo::is_closed) (the same in every sigmux adapter), and
+//! [`recv`](SignalsInfo::recv), [`poll_recv`](SignalsInfo::poll_recv) and
+//! [`take_error`](SignalsInfo::take_error). The signal constants ([`consts`]) and the
+//! exfiltrators ([`exfiltrator`]) are re-exported: no second dependency on sigmux is needed.
 //!
 //! # Example
 //!
 //! ```
-//! use sigmux::consts::signal::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
+//! use sigmux_tokio::consts::signal::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
 //! use sigmux_tokio::Signals;
 //!
 //! async fn handle_signals(mut signals: Signals) {
@@ -71,7 +119,7 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> std::io::Result<()> {
 //! use futures::stream::StreamExt;
-//! use sigmux::consts::signal::SIGUSR1;
+//! use sigmux_tokio::consts::signal::SIGUSR1;
 //! use sigmux_tokio::Signals;
 //!
 //! let mut signals = Signals::new([SIGUSR1])?;
@@ -85,13 +133,13 @@
 //!
 //! # Who sent it
 //!
-//! With an exfiltrator such as `WithOrigin` (from `sigmux::iterator::exfiltrator`, with sigmux's
+//! With an exfiltrator such as `WithOrigin` (from [`exfiltrator`], with sigmux's
 //! `extended-siginfo` feature), each item also tells which process sent the signal — on the
 //! stream, where `tokio::signal` has no such information:
 //!
 //! ```
-//! use sigmux::consts::signal::SIGUSR1;
-//! use sigmux::iterator::exfiltrator::WithOrigin;
+//! use sigmux_tokio::consts::signal::SIGUSR1;
+//! use sigmux_tokio::exfiltrator::WithOrigin;
 //! use sigmux_tokio::SignalsInfo;
 //!
 //! #[tokio::main(flavor = "current_thread")]
@@ -138,7 +186,7 @@
 //! it still gets its own.
 //!
 //! ```
-//! use sigmux::consts::signal::SIGUSR1;
+//! use sigmux_tokio::consts::signal::SIGUSR1;
 //! use sigmux_tokio::Signals;
 //!
 //! /// In a freshly forked child of a tokio program (before `exec`, if any).
@@ -166,17 +214,12 @@
 
 mod read_end;
 
-use std::borrow::Borrow;
-use std::fmt;
-use std::future::poll_fn;
-use std::io::{Error, ErrorKind};
-use std::task::{Context, Poll};
-
-use libc::c_int;
-use sigmux::iterator::backend::{OwningSignalIterator, PollResult, SignalDelivery};
+use sigmux::iterator::backend::AsyncCore;
 use sigmux::iterator::exfiltrator::{Exfiltrator, SignalOnly};
 
+pub use sigmux::consts;
 pub use sigmux::iterator::backend::Handle;
+pub use sigmux::iterator::exfiltrator;
 
 use read_end::ReadEnd;
 
@@ -186,157 +229,21 @@ use read_end::ReadEnd;
 /// Signals of one kind that arrive in quick succession may be merged into one item; the items
 /// of one batch come in ascending signal-number order. Dropping the value unregisters its
 /// signals.
-pub struct SignalsInfo<E: Exfiltrator = SignalOnly> {
-    inner: OwningSignalIterator<ReadEnd, E>,
-    /// Kept so the closed flag is one load away on every poll.
-    handle: Handle,
-    /// Set once the stream has yielded `None`; it never yields anything again.
-    ended: bool,
-    /// The error that ended the stream, if one did.
-    error: Option<Error>,
-}
+///
+/// Unlike `signal-hook-tokio`, creating one does not panic outside a runtime, nor inside one
+/// without I/O: see [Runtimes](crate#runtimes).
+#[derive(Debug)]
+pub struct SignalsInfo<E: Exfiltrator = SignalOnly>(AsyncCore<ReadEnd, E>);
 
 /// [`SignalsInfo`] that yields just the signal numbers; what most programs want.
 pub type Signals = SignalsInfo<SignalOnly>;
 
 impl<E: Exfiltrator> SignalsInfo<E> {
-    /// Creates a stream of `signals`, with a default-constructed exfiltrator.
-    ///
-    /// Every signal is registered before this returns (no signal is lost between here and the
-    /// first poll). The errors are those of [`Handle::add_signal`]; on error nothing stays
-    /// registered. Unlike `signal-hook-tokio`, this does not panic outside a runtime, nor
-    /// inside one without I/O (the stream then joins the runtime that first polls it).
-    pub fn new<I, S>(signals: I) -> Result<Self, Error>
-    where
-        I: IntoIterator<Item = S>,
-        S: Borrow<c_int>,
-        E: Default,
-    {
-        Self::with_exfiltrator(signals, E::default())
-    }
-
-    /// Creates a stream of `signals`, taking information out of the signal handler with
-    /// `exfiltrator`.
-    ///
-    /// See [`new`](SignalsInfo::new).
-    pub fn with_exfiltrator<I, S>(signals: I, exfiltrator: E) -> Result<Self, Error>
-    where
-        I: IntoIterator<Item = S>,
-        S: Borrow<c_int>,
-    {
-        // Non-blocking both ways: the handler never waits on a full pipe and the drain stops
-        // when the pipe is empty.
-        let (read, write) = sigmux::iterator::backend::self_pipe()?;
-        let delivery = SignalDelivery::with_pipe(ReadEnd::new(read)?, write, exfiltrator, signals)?;
-        let inner = OwningSignalIterator::new(delivery);
-        let handle = inner.handle();
-        Ok(Self {
-            inner,
-            handle,
-            ended: false,
-            error: None,
-        })
-    }
-
-    /// A cloneable handle to add signals to this stream from anywhere, or to close it.
-    ///
-    /// After [`Handle::close`] the stream yields `None` (waking a task waiting on it).
-    pub fn handle(&self) -> Handle {
-        self.handle.clone()
-    }
-
-    /// Polls for the next signal: `Ready(Some(_))` with one, `Ready(None)` once the stream has
-    /// ended, `Pending` (with `cx` registered for a wake-up) otherwise.
-    ///
-    /// This is what the `Stream` implementation calls; it is available without the
-    /// `futures-v0_3` feature. An addition to the `signal-hook-tokio` interface.
-    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<E::Output>> {
-        if self.ended {
-            return Poll::Ready(None);
-        }
-        if self.inner.is_inherited() {
-            return self.end(Error::new(ErrorKind::Other, INHERITED));
-        }
-        loop {
-            match self
-                .inner
-                .poll_signal(&mut |read| read.poll_has_signals(cx))
-            {
-                PollResult::Signal(signal) => return Poll::Ready(Some(signal)),
-                PollResult::Closed => break,
-                PollResult::Pending => return Poll::Pending,
-                PollResult::Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                PollResult::Err(e) => return self.end(e),
-            }
-        }
-        self.ended = true;
-        Poll::Ready(None)
-    }
-
-    /// Ends the stream with `error`: unregisters its signals (nobody will read them) and keeps
-    /// the error for [`take_error`](SignalsInfo::take_error).
-    fn end(&mut self, error: Error) -> Poll<Option<E::Output>> {
-        self.inner.shut_down();
-        self.error = Some(error);
-        self.ended = true;
-        Poll::Ready(None)
-    }
-
-    /// Waits for the next signal; `None` once the stream has ended (after [`Handle::close`] or
-    /// an I/O error, see [`take_error`](SignalsInfo::take_error)).
-    ///
-    /// Cancel-safe: dropping the future loses no signal. Available without the `futures-v0_3`
-    /// feature. An addition to the `signal-hook-tokio` interface.
-    pub async fn recv(&mut self) -> Option<E::Output> {
-        poll_fn(|cx| self.poll_recv(cx)).await
-    }
-
-    /// The I/O error that ended the stream, if one did (taken out, so a second call returns
-    /// `None`).
-    ///
-    /// Where `signal-hook-tokio` panics on such an error, this stream ends and keeps the error
-    /// here. An addition to the `signal-hook-tokio` interface.
-    pub fn take_error(&mut self) -> Option<Error> {
-        self.error.take()
-    }
+    sigmux::__adapter_surface!(controls AsyncCore<ReadEnd, E>);
+    sigmux::__adapter_surface!(stream "signal-hook-tokio");
 }
 
-/// Why a stream inherited through `fork` ended.
-const INHERITED: &str = "sigmux-tokio: this Signals was created before fork() and cannot be \
-                         polled in the child; make a new runtime and a new Signals there";
-
-impl<E: Exfiltrator> Drop for SignalsInfo<E> {
-    fn drop(&mut self) {
-        if self.inner.is_inherited() {
-            self.inner.get_read_mut().abandon();
-        }
-    }
-}
-
-impl<E: Exfiltrator> fmt::Debug for SignalsInfo<E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SignalsInfo")
-            .field("handle", &self.handle)
-            .field("ended", &self.ended)
-            .field("error", &self.error)
-            .finish_non_exhaustive()
-    }
-}
-
-#[cfg(feature = "futures-v0_3")]
-#[cfg_attr(docsrs, doc(cfg(feature = "futures-v0_3")))]
-impl<E: Exfiltrator> futures_core_0_3::Stream for SignalsInfo<E> {
-    type Item = E::Output;
-
-    fn poll_next(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<E::Output>> {
-        self.get_mut().poll_recv(cx)
-    }
-}
-
-#[cfg(feature = "futures-v0_3")]
-#[cfg_attr(docsrs, doc(cfg(feature = "futures-v0_3")))]
-impl<E: Exfiltrator> futures_core_0_3::FusedStream for SignalsInfo<E> {
-    fn is_terminated(&self) -> bool {
-        self.ended
-    }
-}
+sigmux::__adapter_surface!(futures_core futures_core_0_3
+    #[cfg(feature = "futures-v0_3")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "futures-v0_3")))]
+);

@@ -60,3 +60,27 @@ fn made_inside_a_runtime_without_io_does_not_panic_and_joins_a_later_runtime() {
     })
     .assert_success();
 }
+
+#[test]
+fn after_its_runtime_died_a_runtime_without_io_ends_it_with_an_error_not_a_panic() {
+    in_child(10, || {
+        default_sigpipe();
+        let mut signals = Signals::new([SIGUSR1]).unwrap();
+        let first = Builder::new_current_thread().enable_all().build().unwrap();
+        assert_eq!(
+            first.block_on(async { poll_once(&mut signals) }),
+            Poll::Pending
+        );
+        drop(first);
+        let rt = without_io();
+        assert_eq!(
+            rt.block_on(async { poll_once(&mut signals) }),
+            Poll::Ready(None)
+        );
+        let error = signals.take_error().expect("the reason is kept");
+        assert!(error.to_string().contains("enable_io"), "{}", error);
+        raise(SIGUSR1).unwrap();
+        0
+    })
+    .assert_success();
+}

@@ -65,6 +65,10 @@
 //!   self-pipe ([`low_level::pipe`]), an async-signal-safe channel, `siginfo_t` decoding,
 //!   and async-signal-safe [`raise`](low_level::raise), [`exit`](low_level::exit),
 //!   [`abort`](low_level::abort), [`emulate_default_handler`](low_level::emulate_default_handler).
+//! * [`child`] (Unix): watch the child processes you started and learn each exit exactly
+//!   once — blocking, iterable or async — without ever reaping anybody else's children
+//!   (pidfd on Linux, `SIGCHLD` + per-pid `waitpid` elsewhere). Its docs are the guide to
+//!   `SIGCHLD` and child processes.
 //! * [`consts`]: the signal numbers, [`TERM_SIGNALS`](consts::TERM_SIGNALS) and
 //!   [`FORBIDDEN`](consts::FORBIDDEN).
 //!
@@ -246,6 +250,8 @@
     allow(rustdoc::broken_intra_doc_links)
 )]
 
+#[cfg(unix)]
+pub mod child;
 pub mod consts;
 pub mod docs;
 pub mod flag;

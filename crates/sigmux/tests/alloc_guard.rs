@@ -292,3 +292,29 @@ fn shutdown_second_signal_dies_without_allocating() {
     });
     assert_eq!(outcome, sigmux_testkit::Outcome::Signaled(libc::SIGUSR1));
 }
+
+#[test]
+fn child_watchers_sigchld_action_does_not_allocate_in_the_handler() {
+    use sigmux::child::{Children, Mechanism, Options};
+    let _lock = sigmux_testkit::lock();
+    let sig = libc::SIGCHLD;
+    let (children, guard) = guarded(sig, || {
+        // The SIGCHLD action is registered by the constructor (the fallback path, and the
+        // orphan reaper on either path).
+        Children::with_options(Options::new().mechanism(Mechanism::Sigchld)).unwrap()
+    });
+    deliver_both_ways(sig);
+    // And a real child's exit.
+    let before = GUARDED.load(Ordering::SeqCst);
+    let pid = children
+        .watch(std::process::Command::new("true").spawn().unwrap())
+        .unwrap();
+    let exit = children.wait().unwrap().unwrap();
+    assert_eq!((exit.pid(), exit.status().code()), (pid, Some(0)));
+    assert!(sigmux_testkit::wait_until(
+        std::time::Duration::from_secs(10),
+        || GUARDED.load(Ordering::SeqCst) > before
+    ));
+    release(guard);
+    drop(children);
+}

@@ -180,6 +180,24 @@ macro_rules! mio_scenarios {
         }
 
         #[test]
+        fn the_crate_re_exports_consts_and_exfiltrators() {
+            use sigmux_mio::consts::signal::SIGUSR1 as USR1;
+            use sigmux_mio::exfiltrator::{SignalOnly, WithRawSiginfo};
+
+            let _lock = sigmux_testkit::lock();
+            let _plain = adapter::SignalsInfo::<SignalOnly>::new([USR1]).unwrap();
+            let mut signals = adapter::SignalsInfo::<WithRawSiginfo>::new([USR1]).unwrap();
+            let mut poll = registered(&mut signals);
+            let mut events = Events::with_capacity(8);
+            raise(USR1).unwrap();
+            wait_ready(&mut poll, &mut events);
+            assert_eq!(
+                signals.pending().next().map(|info| info.si_signo),
+                Some(USR1)
+            );
+        }
+
+        #[test]
         fn remove_signal_stops_reporting_it_at_once() {
             let _lock = sigmux_testkit::lock();
             let mut signals = adapter::Signals::new([SIGUSR1, SIGUSR2]).unwrap();

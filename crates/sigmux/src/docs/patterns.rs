@@ -16,7 +16,7 @@
 //! | your own `poll`/`epoll` loop | [`low_level::pipe`] |
 //! | every delivery counted, or work of your own inside the handler | [`sigmux_registry::register_sigaction`] |
 //! | alternate stack, restoring the old disposition, respecting `nohup` | [`sigmux_registry::try_register`] with [`Options`] |
-//! | knowing when your child processes exit | the `child` module (below) |
+//! | knowing when your child processes exit | [`child::Children`](crate::child::Children) |
 //!
 //! # Flags
 //!
@@ -173,8 +173,9 @@
 //!
 //! # Watching child processes
 //!
-//! <!-- link: child -->
-//! The `child` module reports when children you started exit, without reaping anyone else's.
+//! [`Children`](crate::child::Children) (module [`child`](crate::child), Unix) reports when
+//! children you started exit, exactly once each, blocking, as an iterator or as a future,
+//! without reaping anyone else's.
 //! On Linux it waits on a pidfd per child; elsewhere it calls `waitpid` on each watched pid when
 //! `SIGCHLD` arrives. It never calls `waitpid(-1)`, which would collect the exit status of
 //! children that other parts of the program (for example `std::process::Child::wait`) are

@@ -111,8 +111,9 @@ pub fn signal_name(signal: c_int) -> Option<&'static str> {
 /// # Errors
 ///
 /// A signal missing from the table of [`signal_name`] gives an error of kind `InvalidInput`
-/// (the bare OS error `EINVAL`: a message naming the signal would need an allocation, which
-/// an async-signal-safe function must not make).
+/// without a message (a message naming the signal would need an allocation, which an
+/// async-signal-safe function must not make): the bare OS error `EINVAL` on Unix, the bare
+/// kind on Windows.
 ///
 /// # Races
 ///

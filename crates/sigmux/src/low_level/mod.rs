@@ -24,9 +24,9 @@ pub use sigmux_registry::{register, unregister};
 ///
 /// A handler for `sig` has run by the time this returns (when the signal is not blocked).
 ///
-/// This function is async-signal-safe. For the same reason its error is the bare OS error
-/// (`EINVAL` for a bad number, kind `InvalidInput`) without a message naming the signal:
-/// building such a message would allocate.
+/// This function is async-signal-safe. For the same reason its error carries no message
+/// naming the signal (building one would allocate): for a bad number it is the bare OS error
+/// `EINVAL` (kind `InvalidInput`) on Unix, the bare kind `InvalidInput` on Windows.
 ///
 /// ```
 /// # #[cfg(unix)] {
