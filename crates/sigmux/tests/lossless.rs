@@ -409,3 +409,37 @@ fn losses_between_records_are_reported_in_place() {
     })
     .assert_success();
 }
+
+/// Standard signals: every run of the handler is recorded and counted exactly; the kernel's
+/// merging of a signal sent while the same one is pending stays (three sends while blocked
+/// are one run).
+#[test]
+fn standard_signals_count_handler_runs_exactly() {
+    sigmux_testkit::in_child(30, || {
+        let sig = libc::SIGUSR2;
+        let lossless = Lossless::new(64);
+        let mut signals = SignalsInfo::with_exfiltrator([sig], lossless.clone()).unwrap();
+        for _ in 0..5 {
+            sigmux::low_level::raise(sig).unwrap(); // handled before raise returns
+        }
+        sigmux_testkit::rt::block(&[sig]);
+        for _ in 0..3 {
+            sigmux::low_level::raise(sig).unwrap(); // pending: merged by the kernel
+        }
+        sigmux_testkit::rt::unblock(&[sig]);
+        assert_eq!(lossless.handler_runs(sig), 6);
+        let runs: Vec<usize> = signals
+            .pending()
+            .map(|r| match r {
+                Record::Delivered(d) => {
+                    assert!(matches!(d.sender, Sender::Attested(_)), "{:?}", d.sender);
+                    d.run
+                }
+                other => panic!("{:?}", other),
+            })
+            .collect();
+        assert_eq!(runs, [1, 2, 3, 4, 5, 6]);
+        0
+    })
+    .assert_success();
+}
