@@ -24,14 +24,15 @@ fn handlers_interrupting_recv_on_its_own_thread_neither_deadlock_nor_reorder() {
         }
         .unwrap();
         let stop: &'static AtomicBool = Box::leak(Box::new(AtomicBool::new(false)));
-        // SAFETY: pthread_self has no preconditions.
-        let receiver = unsafe { libc::pthread_self() };
+        // SAFETY: pthread_self has no preconditions. As a number: `pthread_t` is a pointer
+        // (not `Send`) on some systems (musl).
+        let receiver = unsafe { libc::pthread_self() } as usize;
         let sender = thread::spawn(move || {
             let mut sent = 0usize;
             while !stop.load(Ordering::Relaxed) {
                 // SAFETY: the receiving thread lives until `stop` is set and this thread is
                 // joined.
-                unsafe { libc::pthread_kill(receiver, SIGUSR1) };
+                unsafe { libc::pthread_kill(receiver as libc::pthread_t, SIGUSR1) };
                 sent += 1;
                 if sent % 64 == 0 {
                     thread::yield_now();

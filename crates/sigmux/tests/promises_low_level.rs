@@ -86,9 +86,15 @@ fn raise_of_a_bad_number_is_the_bare_einval() {
 
 #[test]
 fn emulate_default_handler_of_an_unknown_signal_is_the_bare_einval() {
-    let mut unknown = vec![-1, 0, 1000, c_int::MAX];
+    let unknown = [-1, 0, 1000, c_int::MAX];
     #[cfg(target_os = "linux")]
-    unknown.push(libc::SIGRTMIN());
+    let unknown = [
+        unknown[0],
+        unknown[1],
+        unknown[2],
+        unknown[3],
+        libc::SIGRTMIN(),
+    ];
     for sig in unknown {
         let err = low_level::emulate_default_handler(sig).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidInput, "{}", sig);
@@ -141,7 +147,7 @@ fn arm_witness(write_fd: c_int) {
 fn witnessed(end: impl FnOnce() -> i32) -> (Outcome, String) {
     let mut fds = [0; 2];
     // SAFETY: `fds` has room for two descriptors.
-    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
     // SAFETY: fresh descriptors owned by nobody else.
     let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
     let write_fd = write.as_raw_fd();

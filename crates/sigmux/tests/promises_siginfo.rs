@@ -11,7 +11,7 @@ use std::process::Command;
 use libc::{SIGALRM, SIGCHLD};
 use sigmux::iterator::exfiltrator::WithOrigin;
 use sigmux::iterator::SignalsInfo;
-use sigmux::low_level::siginfo::{Cause, Chld, Origin, Sent};
+use sigmux::low_level::siginfo::{Cause, Chld, Origin};
 
 /// The next origin of a signal from `pid` (others, e.g. other children, are skipped).
 fn next_from(signals: &mut SignalsInfo<WithOrigin>, pid: libc::pid_t) -> Origin {
@@ -110,7 +110,10 @@ fn a_message_queue_notification_carries_its_payload() {
     // SAFETY: our open queue.
     unsafe { libc::mq_close(mq) };
     assert_eq!(origin.signal, sig);
-    assert_eq!(origin.cause, Cause::Sent(Sent::MesgQ));
+    assert_eq!(
+        origin.cause,
+        Cause::Sent(sigmux::low_level::siginfo::Sent::MesgQ)
+    );
     assert_eq!(origin.value.map(|v| v.ptr), Some(77));
     // SAFETY: getpid cannot fail.
     let me = unsafe { libc::getpid() };

@@ -279,7 +279,7 @@ mod timer {
                     tv_nsec: 0,
                 },
                 it_value: libc::timespec {
-                    tv_sec: delay.as_secs().min(i32::MAX as u64) as libc::time_t,
+                    tv_sec: delay.as_secs().min(i32::MAX as u64) as _, // `time_t`, whose name musl deprecates
                     tv_nsec: nanos,
                 },
             };
