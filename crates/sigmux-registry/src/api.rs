@@ -50,7 +50,9 @@ pub const FORBIDDEN: &[c_int] = sys::FORBIDDEN;
 ///
 /// # Panics
 ///
-/// If `signal` is in [`FORBIDDEN`].
+/// If `signal` is in [`FORBIDDEN`] (signal-hook's behaviour). [`try_register`] is the same
+/// registration without the panic: it returns an `InvalidInput` error instead, as does
+/// [`check_signal`], which tells in advance whether a signal number would be accepted.
 ///
 /// # Example
 ///
@@ -84,7 +86,9 @@ where
 ///
 /// # Panics
 ///
-/// If `signal` is in [`FORBIDDEN`].
+/// If `signal` is in [`FORBIDDEN`] (signal-hook's behaviour). [`try_register`] is the same
+/// registration without the panic: it returns an `InvalidInput` error instead, as does
+/// [`check_signal`], which tells in advance whether a signal number would be accepted.
 ///
 /// # Example
 ///
@@ -241,18 +245,6 @@ fn add(signal: c_int, action: Box<registry::Action>) -> Result<SigId, Error> {
 // Beyond signal-hook-registry: non-panicking checked registration with options, and the
 // process-wide default options.
 
-/// The checks of the non-panicking functions: an `InvalidInput` error naming the signal for
-/// forbidden, non-positive, reserved or too large numbers.
-fn validate(signal: c_int) -> Result<(), Error> {
-    if FORBIDDEN.contains(&signal) {
-        return Err(registry::invalid(
-            signal,
-            "is forbidden (it cannot be handled, or handling it is unsound)",
-        ));
-    }
-    registry::index(signal).map(|_| ())
-}
-
 /// Registers `action` for `signal` like [`register`], but never panics, and with install
 /// [`Options`].
 ///
@@ -291,7 +283,7 @@ pub unsafe fn try_register<F>(signal: c_int, options: Options, action: F) -> Res
 where
     F: Fn() + Sync + Send + 'static,
 {
-    validate(signal)?;
+    crate::check_signal(signal)?;
     registry::add_with(
         signal,
         options,
@@ -319,7 +311,7 @@ pub unsafe fn try_register_sigaction<F>(
 where
     F: Fn(&siginfo_t) + Sync + Send + 'static,
 {
-    validate(signal)?;
+    crate::check_signal(signal)?;
     registry::add_with(signal, options, Box::new(action))
         .map(|(signal, action)| SigId { signal, action })
 }

@@ -126,6 +126,6 @@ pub fn set_default(signal: c_int) -> Result<(), Error> {
 ///
 /// `InvalidInput`, naming the signal, for a number that is not a signal here.
 pub fn ignored_at_start(signal: c_int) -> Result<bool, Error> {
-    registry::index(signal)?;
+    crate::check::index(signal)?;
     Ok(sys::ignored_at_start(signal))
 }

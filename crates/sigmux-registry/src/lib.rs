@@ -167,6 +167,8 @@ mod primitive;
 #[cfg(not(sigmux_loom))]
 mod api;
 #[cfg(not(sigmux_loom))]
+mod check;
+#[cfg(not(sigmux_loom))]
 mod disposition;
 #[cfg(not(sigmux_loom))]
 mod guard;
@@ -181,6 +183,8 @@ mod sys;
 
 #[cfg(not(sigmux_loom))]
 pub use crate::api::*;
+#[cfg(not(sigmux_loom))]
+pub use crate::check::{check_signal, max_signal, realtime_signals, __SLOTS};
 #[cfg(not(sigmux_loom))]
 pub use crate::disposition::{disposition, ignore, ignored_at_start, set_default, Disposition};
 #[cfg(not(sigmux_loom))]

@@ -27,6 +27,7 @@ use std::sync::{Mutex, MutexGuard};
 use libc::{c_int, c_void};
 
 use crate::chain::{self, Chain, Node};
+use crate::check::{index, not_a_signal};
 use crate::grace::Grace;
 use crate::options::{self, Options};
 use crate::primitive::{AtomicPtr, Ordering};
@@ -289,32 +290,6 @@ extern "C" fn fork_child() {
     drop(unsafe { (*FORK_GUARD.0.get()).take() });
 }
 
-/// The error for a signal number outside anything the platform could accept.
-pub(crate) fn invalid(signal: c_int, why: &str) -> Error {
-    Error::new(
-        ErrorKind::InvalidInput,
-        format!("signal {} {}", signal, why),
-    )
-}
-
-/// Index of `signal` in the tables, or an `InvalidInput` error naming it: for numbers ≤ 0,
-/// above the platform's maximum, or reserved by the C library.
-pub(crate) fn index(signal: c_int) -> Result<usize, Error> {
-    if signal > sys::max_signal() {
-        return Err(invalid(
-            signal,
-            "is above the platform's largest signal number",
-        ));
-    }
-    if let Some(why) = sys::refused(signal) {
-        return Err(invalid(signal, why));
-    }
-    match usize::try_from(signal) {
-        Ok(i) if i > 0 && i < sys::SLOTS => Ok(i),
-        _ => Err(invalid(signal, "is not a valid signal number")),
-    }
-}
-
 /// Publishes `p` as the disposition to chain to; returns the one it replaced (to be freed
 /// after a grace period by the caller).
 fn publish(slot: &Slot, p: Box<Prev>) -> *mut Prev {
@@ -450,15 +425,12 @@ pub(crate) fn add_with(
     action: Box<Action>,
 ) -> Result<(c_int, u64), Error> {
     let i = index(signal)?;
-    let slot = slot(signal).ok_or_else(|| invalid(signal, "is not a valid signal number"))?;
+    let slot = slot(signal).ok_or_else(|| not_a_signal(signal))?;
     let node = Node::new(action);
     let mut reg = lock();
     let reg = &mut *reg;
     let defaults = reg.defaults;
-    let state = reg
-        .signals
-        .get_mut(i)
-        .ok_or_else(|| invalid(signal, "is not a valid signal number"))?;
+    let state = reg.signals.get_mut(i).ok_or_else(|| not_a_signal(signal))?;
     retry_restore(signal, slot, state);
     match state.settled {
         Some(settled) => {
@@ -660,12 +632,9 @@ pub(crate) fn inspect<R>(
     f: impl FnOnce(Option<(usize, Options)>) -> Result<R, Error>,
 ) -> Result<R, Error> {
     let i = index(signal)?;
-    let slot = slot(signal).ok_or_else(|| invalid(signal, "is not a valid signal number"))?;
+    let slot = slot(signal).ok_or_else(|| not_a_signal(signal))?;
     let mut reg = lock();
-    let state = reg
-        .signals
-        .get_mut(i)
-        .ok_or_else(|| invalid(signal, "is not a valid signal number"))?;
+    let state = reg.signals.get_mut(i).ok_or_else(|| not_a_signal(signal))?;
     retry_restore(signal, slot, state);
     let owned = if state.owned() {
         Some((
@@ -685,12 +654,9 @@ pub(crate) fn inspect<R>(
 /// sigmux's handler is handed to it.
 pub(crate) fn set_foreign(signal: c_int, d: RawDisposition) -> Result<(), Error> {
     let i = index(signal)?;
-    let slot = slot(signal).ok_or_else(|| invalid(signal, "is not a valid signal number"))?;
+    let slot = slot(signal).ok_or_else(|| not_a_signal(signal))?;
     let mut reg = lock();
-    let state = reg
-        .signals
-        .get_mut(i)
-        .ok_or_else(|| invalid(signal, "is not a valid signal number"))?;
+    let state = reg.signals.get_mut(i).ok_or_else(|| not_a_signal(signal))?;
     retry_restore(signal, slot, state);
     if !state.actions.is_empty() {
         return Err(Error::new(

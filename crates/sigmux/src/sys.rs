@@ -1,8 +1,8 @@
 //! The platform layer: every `cfg` on the operating system lives here.
 //!
-//! The rest of the crate asks this module three kinds of questions:
+//! The rest of the crate asks this module two kinds of questions (which signal numbers are
+//! valid is the registry's fact: [`sigmux_registry::check_signal`]):
 //!
-//! * which signal numbers exist and may be handled ([`signal_range`], [`is_reserved`]);
 //! * how to make and use the file descriptors of a self-pipe ([`pipe`], [`WakeFd`] helpers,
 //!   [`drain`], [`read_blocking`]);
 //! * how to read the fields of a `siginfo_t` without a C shim ([`si_code`], [`si_pid`], …).
@@ -19,8 +19,9 @@ use std::io;
 
 use libc::c_int;
 
-/// The number of per-signal slots the iterator keeps; every valid signal is below it.
-pub(crate) const MAX_SIGNUM: usize = 128;
+/// The number of per-signal slots the iterator keeps; every valid signal is below it (the
+/// registry's table size: the registry decides what a valid signal is).
+pub(crate) const MAX_SIGNUM: usize = sigmux_registry::__SLOTS;
 
 /// Turns a `-1` result into the current `errno` as an [`io::Error`].
 pub(crate) fn cvt<T: Copy + PartialEq + From<i8>>(result: T) -> io::Result<T> {
@@ -28,86 +29,6 @@ pub(crate) fn cvt<T: Copy + PartialEq + From<i8>>(result: T) -> io::Result<T> {
         Err(io::Error::last_os_error())
     } else {
         Ok(result)
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Signal numbers.
-
-/// The inclusive range of the real-time signals, if the platform has them.
-#[cfg(target_os = "linux")]
-pub(crate) fn realtime_range() -> Option<(c_int, c_int)> {
-    Some((libc::SIGRTMIN(), libc::SIGRTMAX()))
-}
-
-/// The inclusive range of the real-time signals, if the platform has them.
-#[cfg(not(target_os = "linux"))]
-pub(crate) fn realtime_range() -> Option<(c_int, c_int)> {
-    None
-}
-
-/// The largest signal number that may exist on this platform.
-pub(crate) fn max_signal() -> c_int {
-    #[cfg(target_os = "linux")]
-    let max = libc::SIGRTMAX();
-    #[cfg(target_os = "android")]
-    let max: c_int = 64;
-    #[cfg(any(
-        target_os = "macos",
-        target_os = "ios",
-        target_os = "tvos",
-        target_os = "watchos"
-    ))]
-    let max: c_int = 31;
-    #[cfg(windows)]
-    let max: c_int = 22;
-    #[cfg(not(any(
-        target_os = "linux",
-        target_os = "android",
-        target_os = "macos",
-        target_os = "ios",
-        target_os = "tvos",
-        target_os = "watchos",
-        windows
-    )))]
-    let max: c_int = MAX_SIGNUM as c_int - 1;
-    // Never above what the iterator has slots for.
-    max.min(MAX_SIGNUM as c_int - 1)
-}
-
-/// The highest of the classic (non-real-time) signals.
-#[cfg(target_os = "linux")]
-const LAST_CLASSIC: c_int = 31;
-
-/// Whether `signal` (already known to be in `1..=max_signal()`) is reserved by the C library,
-/// like 32 and 33 that glibc keeps for its threads below `SIGRTMIN()`.
-pub(crate) fn is_reserved(signal: c_int) -> bool {
-    #[cfg(target_os = "linux")]
-    {
-        match realtime_range() {
-            Some((rtmin, _)) => signal > LAST_CLASSIC && signal < rtmin,
-            None => false,
-        }
-    }
-    #[cfg(windows)]
-    {
-        // The CRT knows only these.
-        ![
-            libc::SIGINT,
-            libc::SIGILL,
-            libc::SIGFPE,
-            libc::SIGSEGV,
-            libc::SIGTERM,
-            6,
-            21,
-            libc::SIGABRT,
-        ]
-        .contains(&signal)
-    }
-    #[cfg(not(any(target_os = "linux", windows)))]
-    {
-        let _ = signal;
-        false
     }
 }
 

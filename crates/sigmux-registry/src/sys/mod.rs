@@ -15,7 +15,8 @@
 //!   Windows), `still_ours` whether sigmux's handler is (as far as can be told) installed;
 //! * `install_flags`: the flags for the install options, or `Unsupported`;
 //! * `ignored_at_start`: the disposition at process start;
-//! * `max_signal`, `refused`: the platform's own idea of a valid signal number;
+//! * `max_signal`, `realtime_range`, `refused`, `valid_text`: the platform's own idea of a
+//!   valid signal number (turned into errors by `check`);
 //! * `empty_siginfo`: a zeroed `siginfo_t` for the rare handler call that gets none;
 //! * `forward`: hands a delivery that reached sigmux after it let go of the signal to the
 //!   disposition installed now;

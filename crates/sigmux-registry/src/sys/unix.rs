@@ -280,29 +280,77 @@ pub(crate) unsafe fn install(sig: c_int, extra_flags: c_int) -> io::Result<RawDi
     Ok(RawDisposition(old))
 }
 
-/// The largest signal number the platform accepts.
+/// The largest signal number the platform accepts: `SIGRTMAX()` on Linux and Android, 31 on
+/// Apple's systems (`NSIG` is 32), the top of the tables elsewhere (signals the OS does not
+/// know are refused by `sigaction` itself).
 pub(crate) fn max_signal() -> c_int {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     {
         libc::SIGRTMAX()
     }
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    #[cfg(any(
+        target_os = "macos",
+        target_os = "ios",
+        target_os = "tvos",
+        target_os = "watchos"
+    ))]
+    {
+        31
+    }
+    #[cfg(not(any(
+        target_os = "linux",
+        target_os = "android",
+        target_os = "macos",
+        target_os = "ios",
+        target_os = "tvos",
+        target_os = "watchos"
+    )))]
     {
         (SLOTS - 1) as c_int
     }
 }
 
-/// Why the platform refuses `sig` although it is in range, if it does: glibc and musl keep
-/// the signals between 31 and `SIGRTMIN()` for threads and cancellation.
-pub(crate) fn refused(sig: c_int) -> Option<&'static str> {
+/// The highest of the classic (non-real-time) signals.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const LAST_CLASSIC: c_int = 31;
+
+/// `SIGRTMIN()..=SIGRTMAX()` where the platform has them (Linux and Android).
+pub(crate) fn realtime_range() -> Option<(c_int, c_int)> {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     {
-        if sig > 31 && sig < libc::SIGRTMIN() {
-            return Some("is reserved by the C library");
-        }
+        Some((libc::SIGRTMIN(), libc::SIGRTMAX()))
     }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        None
+    }
+}
+
+/// Why the platform refuses `sig` although it is in range, if it does: glibc and musl keep
+/// the signals between 31 and `SIGRTMIN()` for threads and cancellation.
+pub(crate) fn refused(sig: c_int) -> Option<String> {
     let _ = sig;
-    None
+    match realtime_range() {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        Some((rtmin, _)) if sig > LAST_CLASSIC && sig < rtmin => Some(format!(
+            "is reserved by the C library for its internal use (real-time signals available \
+             to programs start at SIGRTMIN() = {})",
+            rtmin
+        )),
+        _ => None,
+    }
+}
+
+/// The valid signal numbers in words, e.g. `1..=31 and SIGRTMIN()..=SIGRTMAX() = 34..=64`.
+pub(crate) fn valid_text() -> String {
+    match realtime_range() {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        Some((rtmin, rtmax)) if rtmin > LAST_CLASSIC + 1 => format!(
+            "1..={} and SIGRTMIN()..=SIGRTMAX() = {}..={}",
+            LAST_CLASSIC, rtmin, rtmax
+        ),
+        _ => format!("1..={}", max_signal()),
+    }
 }
 
 /// A zeroed `siginfo_t` naming `sig`, for a handler call that received none.

@@ -182,17 +182,38 @@ pub(crate) fn keep_constructor() {}
 /// Windows has no `fork`.
 pub(crate) fn on_fork(_: extern "C" fn(), _: extern "C" fn(), _: extern "C" fn()) {}
 
+/// The largest signal number the CRT knows (`SIGABRT`).
 pub(crate) fn max_signal() -> c_int {
     (SLOTS - 1) as c_int
 }
 
+/// Windows has no real-time signals.
+pub(crate) fn realtime_range() -> Option<(c_int, c_int)> {
+    None
+}
+
 /// Why the C runtime refuses `sig`, if it does (it knows only a handful of signals).
-pub(crate) fn refused(sig: c_int) -> Option<&'static str> {
+pub(crate) fn refused(sig: c_int) -> Option<String> {
     if sig > 0 && !VALID.contains(&sig) {
-        Some("is not supported by the Windows C runtime")
+        Some(format!(
+            "is not a valid signal number on this platform (valid: {})",
+            valid_text()
+        ))
     } else {
         None
     }
+}
+
+/// The valid signal numbers in words.
+pub(crate) fn valid_text() -> String {
+    let mut text = String::new();
+    for (i, sig) in VALID.iter().enumerate() {
+        if i > 0 {
+            text.push_str(", ");
+        }
+        text.push_str(&sig.to_string());
+    }
+    text
 }
 
 pub(crate) fn empty_siginfo(_sig: c_int) -> siginfo_t {

@@ -59,11 +59,10 @@ use super::fork;
 use super::park::Parker;
 use crate::low_level::pipe::WakeFd;
 use crate::sys::MAX_SIGNUM;
-use crate::validate::validate_signal;
 use crate::SigId;
 
 const BITS: usize = usize::BITS as usize;
-const WORDS: usize = MAX_SIGNUM / BITS;
+const WORDS: usize = (MAX_SIGNUM + BITS - 1) / BITS;
 
 /// A set of signal numbers below [`MAX_SIGNUM`], readable and writable from handlers.
 struct AtomicSet([AtomicUsize; WORDS]);
@@ -309,7 +308,7 @@ pub(crate) trait Control: fmt::Debug + Send + Sync {
 
 impl<E: Exfiltrator> Control for Shared<E> {
     fn add_signal(self: Arc<Self>, signal: c_int) -> Result<(), Error> {
-        validate_signal(signal)?;
+        sigmux_registry::check_signal(signal)?;
         if !self.exfiltrator.supports_signal(signal) {
             return Err(Error::new(
                 ErrorKind::InvalidInput,
@@ -319,7 +318,7 @@ impl<E: Exfiltrator> Control for Shared<E> {
                 ),
             ));
         }
-        let index = signal as usize; // validated: 1..MAX_SIGNUM
+        let index = signal as usize; // checked: 1..MAX_SIGNUM
         let mut regs = self.lock();
         if regs.dropped {
             return Err(Error::new(

@@ -309,7 +309,7 @@ impl ShutdownBuilder {
     /// operating system's error if a handler, the pipe or a timer cannot be created.
     pub fn install(self) -> io::Result<Shutdown> {
         for &signal in &self.signals {
-            crate::validate::validate_signal(signal)?;
+            sigmux_registry::check_signal(signal)?;
             if !crate::low_level::terminates_by_default(signal) {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidInput,
