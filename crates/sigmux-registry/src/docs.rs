@@ -119,6 +119,12 @@
 //! "running" state a child forked at the wrong moment would wait on for ever); a fork that
 //! races with that very first use on such a platform may go unprotected.
 //!
+//! The constructor entry and the `pthread_atfork` hooks are the family's only ones (module
+//! `fork`): `sigmux` lists its own fork hooks in them (the hidden `__fork` module, a fixed
+//! array, nothing allocated around `fork`). Listed `prepare` hooks run in registration order
+//! before the registry takes its lock; `parent` and `child` hooks after the registry's, in
+//! the reverse order (`tests/fork_hooks.rs`).
+//!
 //! # Checks
 //!
 //! Besides the loom model: `tests/no_alloc_in_handler.rs` runs real signals through the

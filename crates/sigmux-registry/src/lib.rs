@@ -171,6 +171,8 @@ mod check;
 #[cfg(not(sigmux_loom))]
 mod disposition;
 #[cfg(not(sigmux_loom))]
+mod fork;
+#[cfg(not(sigmux_loom))]
 mod guard;
 #[cfg(not(sigmux_loom))]
 mod handler;
@@ -191,6 +193,14 @@ pub use crate::disposition::{disposition, ignore, ignored_at_start, set_default,
 pub use crate::guard::Registration;
 #[cfg(not(sigmux_loom))]
 pub use crate::options::Options;
+
+/// The family's fork hooks, shared with `sigmux` (see the module's source for the order they
+/// run in). Not an API: no stability promise.
+#[cfg(not(sigmux_loom))]
+#[doc(hidden)]
+pub mod __fork {
+    pub use crate::fork::{forks, register, Hooks, MAX_HOOKS};
+}
 
 /// Internals exposed only to the loom model (`--cfg sigmux_loom`). Not an API.
 #[cfg(sigmux_loom)]

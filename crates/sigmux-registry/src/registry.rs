@@ -221,30 +221,8 @@ static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
 });
 
 fn lock() -> MutexGuard<'static, Registry> {
-    sys::keep_constructor();
-    install_fork_hooks();
+    crate::fork::start();
     lock_unhooked()
-}
-
-/// Called before `main` where the platform has a constructor list (see `sys`).
-#[cfg(unix)]
-pub(crate) fn at_process_start() {
-    install_fork_hooks();
-}
-
-/// Installs the fork hooks once. Never waits (unlike `Once`, whose "running" state a child
-/// forked at the wrong moment would wait on forever): a thread that loses the race goes on,
-/// and at worst a fork concurrent with the very first registration runs without the hooks.
-/// Where the platform has a constructor list, the hooks are installed before `main`, so
-/// that case cannot happen.
-fn install_fork_hooks() {
-    if !FORK_HOOKS.load(Ordering::Acquire)
-        && FORK_HOOKS
-            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
-            .is_ok()
-    {
-        sys::on_fork(fork_prepare, fork_parent, fork_child);
-    }
 }
 
 fn lock_unhooked() -> MutexGuard<'static, Registry> {
@@ -262,29 +240,30 @@ fn lock_unhooked() -> MutexGuard<'static, Registry> {
 // Calling `fork` from inside an action is not supported (POSIX no longer lists `fork` as
 // async-signal-safe): the child would then forget a reader that is still running.
 
-static FORK_HOOKS: AtomicBool = AtomicBool::new(false);
-
 /// The registry lock held across a `fork`, by the forking thread.
 struct ForkGuard(UnsafeCell<Option<MutexGuard<'static, Registry>>>);
 
 // SAFETY: only the `fork_*` hooks touch it, all on the thread calling `fork`, and the lock it
-// holds serializes concurrent forks (the second one's `fork_prepare` waits in `lock`).
+// holds serializes concurrent forks (so does the fork lock they run under, see `fork`).
 unsafe impl Sync for ForkGuard {}
 
 static FORK_GUARD: ForkGuard = ForkGuard(UnsafeCell::new(None));
 
-extern "C" fn fork_prepare() {
+/// The registry's part of the `prepare` hook (see `fork` for the order).
+pub(crate) fn fork_prepare() {
     let guard = lock_unhooked();
     // SAFETY: see `ForkGuard`.
     unsafe { *FORK_GUARD.0.get() = Some(guard) };
 }
 
-extern "C" fn fork_parent() {
+/// The registry's part of the `parent` hook.
+pub(crate) fn fork_parent() {
     // SAFETY: see `ForkGuard`; unlocks.
     drop(unsafe { (*FORK_GUARD.0.get()).take() });
 }
 
-extern "C" fn fork_child() {
+/// The registry's part of the `child` hook.
+pub(crate) fn fork_child() {
     GRACE.forget_readers();
     // SAFETY: see `ForkGuard`; the child's copy of the lock is held by this very thread.
     drop(unsafe { (*FORK_GUARD.0.get()).take() });

@@ -368,19 +368,10 @@ pub(crate) fn empty_siginfo(sig: c_int) -> siginfo_t {
 static IGNORED_AT_START: [AtomicU64; 3] = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
 static SNAPSHOT_TAKEN: AtomicBool = AtomicBool::new(false);
 
-/// Runs from the platform's constructor list, before `main`, while the process has one
-/// thread: records the dispositions at start and installs the registry's fork hooks (so no
-/// fork can ever find the registry lock held without them).
-extern "C" fn at_start() {
+/// Runs from the constructor list (see `fork`), before `main`, while the process has one
+/// thread: records the dispositions at start.
+pub(crate) fn at_start() {
     snapshot_ignored();
-    crate::registry::at_process_start();
-}
-
-/// Keeps the constructor linked: referencing it from code that runs keeps its object file
-/// (and so its constructor-list entry) in the executable.
-#[inline]
-pub(crate) fn keep_constructor() {
-    core::hint::black_box(&AT_START);
 }
 
 /// Records which signals are ignored right now: from [`at_start`], or at the first query
@@ -398,31 +389,10 @@ fn snapshot_ignored() {
     SNAPSHOT_TAKEN.store(true, Ordering::Release);
 }
 
-/// The constructor-list entry: where the platform has such a list (ELF executables, Mach-O),
-/// the loader calls [`at_start`] before `main`. Elsewhere this is an ordinary static and the
-/// work happens lazily at first use.
-#[used]
-#[cfg_attr(
-    any(
-        target_os = "linux",
-        target_os = "android",
-        target_os = "freebsd",
-        target_os = "dragonfly",
-        target_os = "netbsd",
-        target_os = "openbsd",
-        target_os = "illumos",
-        target_os = "solaris",
-        target_os = "hurd"
-    ),
-    link_section = ".init_array"
-)]
-#[cfg_attr(target_vendor = "apple", link_section = "__DATA,__mod_init_func")]
-static AT_START: extern "C" fn() = at_start;
-
 /// Whether `sig` was ignored (`SIG_IGN`) when the process started: inherited from the parent
 /// across `exec`, as `nohup` does for `SIGHUP`.
 pub(crate) fn ignored_at_start(sig: c_int) -> bool {
-    keep_constructor();
+    crate::fork::start();
     if !SNAPSHOT_TAKEN.load(Ordering::Acquire) {
         snapshot_ignored();
     }

@@ -176,8 +176,8 @@ pub(crate) fn ignored_at_start(_sig: c_int) -> bool {
     false
 }
 
-/// Nothing runs at start on Windows.
-pub(crate) fn keep_constructor() {}
+/// Nothing to record at start on Windows.
+pub(crate) fn at_start() {}
 
 /// Windows has no `fork`.
 pub(crate) fn on_fork(_: extern "C" fn(), _: extern "C" fn(), _: extern "C" fn()) {}

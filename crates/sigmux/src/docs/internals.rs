@@ -106,7 +106,9 @@
 //!
 //! The list's lock is taken around the `fork`, so no delivery is half-made or half-dropped in
 //! the child's copy, and a delivery leaves the list before its descriptors are closed, so the
-//! child never touches a number that was reused meanwhile. The hooks are installed before
+//! child never touches a number that was reused meanwhile. The hooks are listed in the
+//! registry's ordered fork-hook list (so they run before the registry takes its lock) before
+//! the first delivery exists; the registry installs that list's `pthread_atfork` hooks before
 //! `main` where the platform has a constructor list. Pipes handed to
 //! [`low_level::pipe`](crate::low_level::pipe) belong to the caller and are not in the list.
 //!
