@@ -10,24 +10,9 @@ use sigmux_registry::__fork::{forks, register, Hooks};
 use sigmux_testkit::{in_child, wait_for, Outcome};
 
 /// What ran, in order: each entry is a small code, appended with `record`.
-static LOG: [AtomicUsize; 16] = [
-    AtomicUsize::new(0),
-    AtomicUsize::new(0),
-    AtomicUsize::new(0),
-    AtomicUsize::new(0),
-    AtomicUsize::new(0),
-    AtomicUsize::new(0),
-    AtomicUsize::new(0),
-    AtomicUsize::new(0),
-    AtomicUsize::new(0),
-    AtomicUsize::new(0),
-    AtomicUsize::new(0),
-    AtomicUsize::new(0),
-    AtomicUsize::new(0),
-    AtomicUsize::new(0),
-    AtomicUsize::new(0),
-    AtomicUsize::new(0),
-];
+#[allow(clippy::declare_interior_mutable_const)]
+const ZERO: AtomicUsize = AtomicUsize::new(0);
+static LOG: [AtomicUsize; 16] = [ZERO; 16];
 static LEN: AtomicUsize = AtomicUsize::new(0);
 
 fn record(code: usize) {

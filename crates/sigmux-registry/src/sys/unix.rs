@@ -288,25 +288,13 @@ pub(crate) fn max_signal() -> c_int {
     {
         libc::SIGRTMAX()
     }
-    #[cfg(any(
-        target_os = "macos",
-        target_os = "ios",
-        target_os = "tvos",
-        target_os = "watchos"
-    ))]
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
     {
-        31
-    }
-    #[cfg(not(any(
-        target_os = "linux",
-        target_os = "android",
-        target_os = "macos",
-        target_os = "ios",
-        target_os = "tvos",
-        target_os = "watchos"
-    )))]
-    {
-        (SLOTS - 1) as c_int
+        if cfg!(target_vendor = "apple") {
+            31
+        } else {
+            (SLOTS - 1) as c_int
+        }
     }
 }
 
