@@ -2,7 +2,8 @@
 //!
 //! Nothing here is API; it explains why the patterns behave as documented, for readers who
 //! want to check them or build their own. The code is in `src/iterator/` (`shared.rs`,
-//! `park.rs`, `backend.rs`, `fork.rs`).
+//! `wake/` (the semaphore parker and the pipe wait, chosen per platform), `backend.rs`,
+//! `fork.rs`).
 //!
 //! # The handler
 //!
