@@ -13,7 +13,6 @@
 //! Functions documented as *async-signal-safe* only make system calls listed as such by POSIX
 //! and touch no memory besides their arguments and the stack.
 
-#![allow(dead_code)] // Not every platform uses every helper.
 
 use std::io;
 
@@ -21,6 +20,7 @@ use libc::c_int;
 
 /// The number of per-signal slots the iterator keeps; every valid signal is below it (the
 /// registry's table size: the registry decides what a valid signal is).
+#[cfg(feature = "iterator")]
 pub(crate) const MAX_SIGNUM: usize = sigmux_registry::__SLOTS;
 
 /// Turns a `-1` result into the current `errno` as an [`io::Error`].
@@ -133,6 +133,7 @@ mod fds {
 
     /// One blocking `read` into `buf`, retried on `EINTR`. Returns the number of bytes read
     /// (0 at end of file).
+    #[cfg(feature = "iterator")]
     pub(crate) fn read_blocking(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
         loop {
             // SAFETY: `buf` is valid for writes of `buf.len()` bytes.
@@ -187,13 +188,20 @@ pub(crate) use fds::*;
 // siginfo_t fields, read in Rust (no C shim).
 
 /// The `si_code` of a `siginfo_t`. Async-signal-safe.
-#[cfg(all(not(windows), not(any(target_os = "netbsd", target_os = "openbsd"))))]
+#[cfg(all(
+    feature = "extended-siginfo-raw",
+    not(windows),
+    not(any(target_os = "netbsd", target_os = "openbsd"))
+))]
 pub(crate) fn si_code(info: &libc::siginfo_t) -> c_int {
     info.si_code
 }
 
 /// The `si_code` of a `siginfo_t`. Async-signal-safe.
-#[cfg(any(target_os = "netbsd", target_os = "openbsd"))]
+#[cfg(all(
+    feature = "extended-siginfo-raw",
+    any(target_os = "netbsd", target_os = "openbsd")
+))]
 pub(crate) fn si_code(info: &libc::siginfo_t) -> c_int {
     // SAFETY: the accessor reads a field every siginfo_t has.
     unsafe { info.si_code() }
@@ -325,7 +333,7 @@ mod siginfo {
 }
 
 /// What `si_code` says about a signal, decoded with this platform's constants.
-#[cfg(not(windows))]
+#[cfg(all(feature = "extended-siginfo-raw", not(windows)))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Code {
     Unknown,
@@ -344,7 +352,7 @@ pub(crate) enum Code {
 
 /// Decodes `si_code` of a signal `signo`. The `CLD_*` codes only mean something for
 /// `SIGCHLD` (for other signals the same numbers are fault codes). Async-signal-safe.
-#[cfg(not(windows))]
+#[cfg(all(feature = "extended-siginfo-raw", not(windows)))]
 pub(crate) fn decode_code(signo: c_int, code: c_int) -> Code {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     {
@@ -373,7 +381,7 @@ pub(crate) fn decode_code(signo: c_int, code: c_int) -> Code {
 
 /// Whether the platform fills `si_pid`/`si_uid` without a meaningful `si_code` (Apple), so
 /// they are read whenever non-zero.
-#[cfg(not(windows))]
+#[cfg(all(feature = "extended-siginfo-raw", not(windows)))]
 pub(crate) const PROCESS_WITHOUT_CODE: bool = cfg!(any(
     target_os = "macos",
     target_os = "ios",

@@ -123,7 +123,8 @@ fn crt_signal(sig: c_int, handler: sighandler_t) -> io::Result<sighandler_t> {
     if !VALID.contains(&sig) {
         return Err(io::Error::from_raw_os_error(libc::EINVAL));
     }
-    // SAFETY: `sig` is one the CRT knows; `handler` is SIG_GET or a valid handler address.
+    // SAFETY: `sig` is one the CRT knows; `handler` is `SIG_DFL`, `SIG_IGN` or the address of
+    // a handler with the signature the CRT calls.
     let old = unsafe { libc::signal(sig, handler) };
     if old == SIG_ERR {
         return Err(io::Error::last_os_error());
