@@ -186,7 +186,7 @@ where
 /// installed over sigmux's handler, sigmux leaves that alone and keeps chaining; the restore
 /// stays pending and happens as soon as sigmux's handler is the installed one again and sigmux
 /// next looks at the signal (a registration, [`disposition`](crate::disposition),
-/// [`ignore`](crate::ignore), [`set_default`](crate::set_default)).
+/// [`ignore`](crate::ignore), [`set_default_action`](crate::set_default_action)).
 ///
 /// A signal delivered while this runs is taken exactly once: by the action, or by the restored
 /// disposition, never lost. The old disposition is put back *before* the action is unlinked,

@@ -26,7 +26,7 @@
 //! If an action panics, the handler aborts the process: unwinding out of a signal handler would
 //! be undefined behaviour.
 //!
-//! # The action lists (`chain.rs`)
+//! # The action lists (`actions.rs`)
 //!
 //! Each signal's actions form a singly linked list in registration order. The handler follows
 //! `next` pointers (`Acquire` loads) and calls each action; it never writes.

@@ -1,15 +1,15 @@
-//! The global state: per-signal action chains the handler reads, and the writer-side
+//! The global state: per-signal action lists the handler reads, and the writer-side
 //! bookkeeping behind one lock.
 //!
 //! Two halves:
 //!
 //! * **Handler side** (`SLOTS`, `GRACE`): a fixed table, one [`Slot`] per signal number, built
 //!   at compile time (no lazy initialisation, nothing for the handler to wait for). A slot holds
-//!   the [`Chain`] of actions and the disposition to chain to. The handler reads them as a
+//!   the [`ActionList`] of actions and the disposition to chain to. The handler reads them as a
 //!   grace-period reader ([`Grace`]).
 //! * **Writer side** (`REGISTRY`): a `Mutex` over the ids and per-signal state. Every change —
 //!   install, add, remove — happens under it, so there is one writer at a time, which is what
-//!   [`Chain`]'s and [`Grace`]'s writer methods require. Removing waits for a grace period
+//!   [`ActionList`]'s and [`Grace`]'s writer methods require. Removing waits for a grace period
 //!   under the lock and frees after releasing it (dropping user closures outside the lock).
 //!
 //! Adding or removing one action costs O(log n) in that signal's own id map (a `BTreeMap`
@@ -26,7 +26,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use libc::{c_int, c_void};
 
-use crate::chain::{self, Chain, Node};
+use crate::actions::{self, ActionList, Node};
 use crate::check::{index, not_a_signal};
 use crate::grace::Grace;
 use crate::options::{self, Options};
@@ -34,7 +34,7 @@ use crate::primitive::{AtomicPtr, Ordering};
 use crate::sys::{self, siginfo_t, RawDisposition};
 
 /// An action as the registry stores it.
-pub(crate) type Action = chain::Action<siginfo_t>;
+pub(crate) type Action = actions::Action<siginfo_t>;
 
 /// The disposition the handler chains to, as published in a [`Slot`].
 pub(crate) struct Prev {
@@ -45,7 +45,7 @@ pub(crate) struct Prev {
     one_shot: bool,
     /// A one-shot handler was called. Set by the handler, read by the writer.
     fired: AtomicBool,
-    /// sigmux has let go of the signal (`restore`, `ignore`, `set_default`) and this is the
+    /// sigmux has let go of the signal (`restore`, `ignore`, `set_default_action`) and this is the
     /// disposition it put in place: a late delivery that reaches sigmux's handler all the same
     /// is handed to it (see `handler`).
     released: bool,
@@ -125,7 +125,7 @@ impl Call {
 /// What the handler needs for one signal.
 pub(crate) struct Slot {
     /// This signal's actions, in registration order.
-    pub(crate) chain: Chain<siginfo_t>,
+    pub(crate) list: ActionList<siginfo_t>,
     /// The disposition that was installed before ours, to chain to; null before the first
     /// install. Replaced only under the registry lock; an old one is freed after a grace
     /// period. After sigmux let go of the signal it stays published, marked released, until
@@ -136,7 +136,7 @@ pub(crate) struct Slot {
 impl Slot {
     const fn new() -> Self {
         Slot {
-            chain: Chain::new(),
+            list: ActionList::new(),
             prev: AtomicPtr::new(ptr::null_mut()),
         }
     }
@@ -441,7 +441,7 @@ pub(crate) fn add_with(
     let id = reg.next_id;
     reg.next_id += 1;
     // SAFETY: we hold the registry lock: the only writer.
-    let node = unsafe { slot.chain.push(node) };
+    let node = unsafe { slot.list.push(node) };
     state.actions.insert(id, NodePtr(node));
     Ok((signal, id))
 }
@@ -540,16 +540,16 @@ pub(crate) fn remove(signal: c_int, id: u64) -> bool {
         } else {
             ptr::null_mut()
         };
-        // SAFETY: we hold the lock; `node` was pushed on this chain and is still linked (it
+        // SAFETY: we hold the lock; `node` was pushed on this list and is still linked (it
         // was in the map).
-        unsafe { slot.chain.unlink(node.0) };
+        unsafe { slot.list.unlink(node.0) };
         GRACE.synchronize();
         (node, prev)
     };
     // SAFETY: unlinked / unpublished, a grace period passed, and out of the map so nobody
     // frees them again.
     unsafe {
-        chain::free(node.0);
+        actions::free(node.0);
         free_prev(prev);
     }
     true
@@ -571,16 +571,16 @@ pub(crate) fn remove_all(signal: c_int) -> bool {
         let nodes = core::mem::take(&mut state.actions);
         let prev = release(signal, slot, state);
         for node in nodes.values() {
-            // SAFETY: we hold the lock; each node is linked on this chain.
-            unsafe { slot.chain.unlink(node.0) };
+            // SAFETY: we hold the lock; each node is linked on this list.
+            unsafe { slot.list.unlink(node.0) };
         }
-        debug_assert!(slot.chain.is_empty());
+        debug_assert!(slot.list.is_empty());
         GRACE.synchronize();
         (nodes, prev)
     };
     for node in nodes.into_values() {
         // SAFETY: unlinked, a grace period passed, out of the map.
-        unsafe { chain::free(node.0) };
+        unsafe { actions::free(node.0) };
     }
     // SAFETY: unpublished, a grace period passed.
     unsafe { free_prev(prev) };

@@ -165,8 +165,8 @@ fn funcs() -> Vec<Func> {
         f!("sigmux_registry::ignore", Dispose, |s| ok(
             sigmux_registry::ignore(s)
         )),
-        f!("sigmux_registry::set_default", Dispose, |s| ok(
-            sigmux_registry::set_default(s)
+        f!("sigmux_registry::set_default_action", Dispose, |s| ok(
+            sigmux_registry::set_default_action(s)
         )),
         f!("sigmux_registry::ignored_at_start", Query, |s| {
             sigmux_registry::ignored_at_start(s).map(|b| b.to_string())

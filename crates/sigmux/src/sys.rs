@@ -13,7 +13,6 @@
 //! Functions documented as *async-signal-safe* only make system calls listed as such by POSIX
 //! and touch no memory besides their arguments and the stack.
 
-
 use std::io;
 
 use libc::c_int;
