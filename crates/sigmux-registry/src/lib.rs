@@ -181,6 +181,8 @@ mod registration;
 #[cfg(not(sigmux_loom))]
 mod registry;
 #[cfg(not(sigmux_loom))]
+mod slots;
+#[cfg(not(sigmux_loom))]
 mod sys;
 
 #[cfg(not(sigmux_loom))]

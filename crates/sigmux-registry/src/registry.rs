@@ -3,161 +3,39 @@
 //!
 //! Two halves:
 //!
-//! * **Handler side** (`SLOTS`, `GRACE`): a fixed table, one [`Slot`] per signal number, built
-//!   at compile time (no lazy initialisation, nothing for the handler to wait for). A slot holds
-//!   the [`ActionList`] of actions and the disposition to chain to. The handler reads them as a
-//!   grace-period reader ([`Grace`]).
-//! * **Writer side** (`REGISTRY`): a `Mutex` over the ids and per-signal state. Every change —
-//!   install, add, remove — happens under it, so there is one writer at a time, which is what
-//!   [`ActionList`]'s and [`Grace`]'s writer methods require. Removing waits for a grace period
-//!   under the lock and frees after releasing it (dropping user closures outside the lock).
+//! * **Handler side** (`slots.rs`): a fixed table, one [`Slot`] per signal number, built at
+//!   compile time (no lazy initialisation, nothing for the handler to wait for). A slot holds
+//!   the `ActionList` of actions and the disposition to chain to. The handler reads them as a
+//!   grace-period reader (`Grace`).
+//! * **Writer side** (this file, `REGISTRY`): a `Mutex` over the ids and per-signal state.
+//!   Every change — install, add, remove — happens under it, so there is one writer at a time,
+//!   which is what `ActionList`'s and `Grace`'s writer methods require. Removing waits for a
+//!   grace period under the lock and frees after releasing it (dropping user closures outside
+//!   the lock).
 //!
 //! Adding or removing one action costs O(log n) in that signal's own id map (a `BTreeMap`
 //! from id to node, n = that signal's actions) plus O(1) list work, independent of the number
 //! of actions on other signals; the last removal with `restore` adds a `sigaction`.
+//!
+//! (Over 500 lines on purpose: every change made under the registry lock is in this one file,
+//! so the lock's invariants can be checked in one place; the handler side is `slots.rs`.)
 
 use core::cell::UnsafeCell;
 use core::ptr;
-use core::sync::atomic::AtomicBool;
-use core::sync::atomic::Ordering as StdOrdering;
 use std::collections::BTreeMap;
 use std::io::{Error, ErrorKind};
 use std::sync::{Mutex, MutexGuard};
 
-use libc::{c_int, c_void};
+use libc::c_int;
 
-use crate::actions::{self, ActionList, Node};
+use crate::actions::{self, Node};
 use crate::check::{index, not_a_signal};
-use crate::grace::Grace;
 use crate::options::{self, Options};
-use crate::primitive::{AtomicPtr, Ordering};
+use crate::primitive::Ordering;
 use crate::sys::{self, siginfo_t, RawDisposition};
 
-/// An action as the registry stores it.
-pub(crate) type Action = actions::Action<siginfo_t>;
-
-/// The disposition the handler chains to, as published in a [`Slot`].
-pub(crate) struct Prev {
-    disposition: RawDisposition,
-    /// The signals to block around the call (its `sa_mask`), if that adds any.
-    block: Option<sys::BlockSet>,
-    /// `SA_RESETHAND`: the kernel would have called it once, then used `SIG_DFL`.
-    one_shot: bool,
-    /// A one-shot handler was called. Set by the handler, read by the writer.
-    fired: AtomicBool,
-    /// sigmux has let go of the signal (`restore`, `ignore`, `set_default_action`) and this is the
-    /// disposition it put in place: a late delivery that reaches sigmux's handler all the same
-    /// is handed to it (see `handler`).
-    released: bool,
-}
-
-impl Prev {
-    /// `d` as chained to from sigmux's handler for `sig` installed with `our_flags`.
-    fn new(d: RawDisposition, sig: c_int, our_flags: c_int, released: bool) -> Box<Prev> {
-        Box::new(Prev {
-            block: d.block_set(sig, our_flags),
-            one_shot: d.one_shot(),
-            fired: AtomicBool::new(false),
-            released,
-            disposition: d,
-        })
-    }
-
-    /// The call this delivery makes, if any: a handler function, and for a one-shot handler
-    /// only the first delivery's. Copies out what the call needs, so the caller can leave the
-    /// grace period before calling.
-    ///
-    /// Async-signal-safe.
-    #[inline]
-    pub(crate) fn claim(&self) -> Option<Call> {
-        if !self.disposition.callable() {
-            return None;
-        }
-        if self.one_shot && self.fired.swap(true, StdOrdering::AcqRel) {
-            return None;
-        }
-        Some(Call {
-            disposition: self.disposition,
-            block: self.block,
-        })
-    }
-
-    /// Whether sigmux has let go of the signal. Async-signal-safe.
-    #[inline]
-    pub(crate) fn released(&self) -> bool {
-        self.released
-    }
-
-    /// Whether a one-shot handler has been called (the kernel would have reset it).
-    fn fired(&self) -> bool {
-        self.one_shot && self.fired.load(StdOrdering::Acquire)
-    }
-}
-
-/// A previous handler to call, copied out of its [`Prev`].
-#[derive(Clone, Copy)]
-pub(crate) struct Call {
-    disposition: RawDisposition,
-    block: Option<sys::BlockSet>,
-}
-
-impl Call {
-    /// Calls the handler, with its mask blocked.
-    ///
-    /// Async-signal-safe (as safe as the handler it calls).
-    ///
-    /// # Safety
-    ///
-    /// Only from inside a signal handler for `sig`, passing the arguments the kernel gave it.
-    #[inline]
-    pub(crate) unsafe fn make(&self, sig: c_int, info: *mut siginfo_t, ctx: *mut c_void) {
-        match &self.block {
-            // SAFETY: caller contract; `claim` made sure the disposition is callable.
-            None => unsafe { self.disposition.call(sig, info, ctx) },
-            Some(block) => sys::with_blocked(block, || {
-                // SAFETY: as above.
-                unsafe { self.disposition.call(sig, info, ctx) }
-            }),
-        }
-    }
-}
-
-/// What the handler needs for one signal.
-pub(crate) struct Slot {
-    /// This signal's actions, in registration order.
-    pub(crate) list: ActionList<siginfo_t>,
-    /// The disposition that was installed before ours, to chain to; null before the first
-    /// install. Replaced only under the registry lock; an old one is freed after a grace
-    /// period. After sigmux let go of the signal it stays published, marked released, until
-    /// the next install replaces it.
-    pub(crate) prev: AtomicPtr<Prev>,
-}
-
-impl Slot {
-    const fn new() -> Self {
-        Slot {
-            list: ActionList::new(),
-            prev: AtomicPtr::new(ptr::null_mut()),
-        }
-    }
-}
-
-#[allow(clippy::declare_interior_mutable_const)] // only used to build the static table
-const EMPTY_SLOT: Slot = Slot::new();
-static SLOTS: [Slot; sys::SLOTS] = [EMPTY_SLOT; sys::SLOTS];
-static GRACE: Grace = Grace::new();
-
-/// The slot of `sig`, if `sig` is in the table. Async-signal-safe, cannot panic.
-#[inline]
-pub(crate) fn slot(sig: c_int) -> Option<&'static Slot> {
-    usize::try_from(sig).ok().and_then(|i| SLOTS.get(i))
-}
-
-/// The grace-period tracker every handler and writer shares.
-#[inline]
-pub(crate) fn grace() -> &'static Grace {
-    &GRACE
-}
+use crate::slots::installing;
+pub(crate) use crate::slots::{grace, is_installing, slot, Action, Prev, Slot};
 
 /// A node pointer owned by the registry (freed only by the writer).
 #[derive(Clone, Copy)]
@@ -264,7 +142,7 @@ pub(crate) fn fork_parent() {
 
 /// The registry's part of the `child` hook.
 pub(crate) fn fork_child() {
-    GRACE.forget_readers();
+    grace().forget_readers();
     // SAFETY: see `ForkGuard`; the child's copy of the lock is held by this very thread.
     drop(unsafe { (*FORK_GUARD.0.get()).take() });
 }
@@ -296,7 +174,7 @@ unsafe fn free_prev(p: *mut Prev) {
 /// Waits for a grace period and frees `p` (if not null). Under the lock.
 fn retire(p: *mut Prev) {
     if !p.is_null() {
-        GRACE.synchronize();
+        grace().synchronize();
         // SAFETY: unpublished (caller), a grace period passed.
         unsafe { free_prev(p) };
     }
@@ -319,39 +197,25 @@ fn install(signal: c_int, slot: &Slot, flags: c_int) -> Result<RawDisposition, E
             // Someone outside sigmux changed the disposition between our two calls: chain
             // to what we actually replaced.
             let first = publish_prev(slot, signal, flags, actual);
-            GRACE.synchronize();
+            grace().synchronize();
             // SAFETY: unpublished, a grace period passed.
             unsafe { free_prev(first) };
             (stale, actual)
         }
         Err(e) => {
             let ours = slot.prev.swap(stale, Ordering::AcqRel);
-            GRACE.synchronize();
+            grace().synchronize();
             // SAFETY: unpublished, a grace period passed.
             unsafe { free_prev(ours) };
             return Err(e);
         }
     };
     if !retired.is_null() {
-        GRACE.synchronize();
+        grace().synchronize();
         // SAFETY: unpublished, a grace period passed.
         unsafe { free_prev(retired) };
     }
     Ok(actual)
-}
-
-/// Marks a slot whose previous disposition is being installed: the handler waits for the real
-/// one (never dereferenced, never freed).
-static INSTALLING_MARK: u8 = 0;
-
-fn installing() -> *mut Prev {
-    &INSTALLING_MARK as *const u8 as *mut Prev
-}
-
-/// Whether `p` is the installing mark. Async-signal-safe.
-#[inline]
-pub(crate) fn is_installing(p: *mut Prev) -> bool {
-    p == installing()
 }
 
 /// Installing where the previous disposition cannot be read without changing it (Windows):
@@ -371,7 +235,7 @@ fn install_blind(signal: c_int, slot: &Slot, flags: c_int) -> Result<RawDisposit
     debug_assert!(is_installing(mark));
     if let Ok(actual) = result {
         if !stale.is_null() {
-            GRACE.synchronize();
+            grace().synchronize();
             // SAFETY: unpublished, a grace period passed.
             unsafe { free_prev(stale) };
         }
@@ -543,7 +407,7 @@ pub(crate) fn remove(signal: c_int, id: u64) -> bool {
         // SAFETY: we hold the lock; `node` was pushed on this list and is still linked (it
         // was in the map).
         unsafe { slot.list.unlink(node.0) };
-        GRACE.synchronize();
+        grace().synchronize();
         (node, prev)
     };
     // SAFETY: unlinked / unpublished, a grace period passed, and out of the map so nobody
@@ -575,7 +439,7 @@ pub(crate) fn remove_all(signal: c_int) -> bool {
             unsafe { slot.list.unlink(node.0) };
         }
         debug_assert!(slot.list.is_empty());
-        GRACE.synchronize();
+        grace().synchronize();
         (nodes, prev)
     };
     for node in nodes.into_values() {
