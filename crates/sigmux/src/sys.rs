@@ -1,4 +1,6 @@
-//! The platform layer: every `cfg` on the operating system lives here.
+//! The platform layer for descriptors and `siginfo_t`: the `cfg`s on the operating system for
+//! those live here (which signal numbers are valid is the registry's `check`; how the
+//! blocking iterator sleeps is `iterator/wake`).
 //!
 //! The rest of the crate asks this module two kinds of questions (which signal numbers are
 //! valid is the registry's fact: [`sigmux_registry::check_signal`]):
