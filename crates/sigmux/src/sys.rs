@@ -2,8 +2,7 @@
 //! those live here (which signal numbers are valid is the registry's `check`; how the
 //! blocking iterator sleeps is `iterator/wake`).
 //!
-//! The rest of the crate asks this module two kinds of questions (which signal numbers are
-//! valid is the registry's fact: [`sigmux_registry::check_signal`]):
+//! The rest of the crate asks this module two kinds of questions:
 //!
 //! * how to make and use the file descriptors of a self-pipe ([`pipe`], [`WakeFd`] helpers,
 //!   [`drain`], [`read_blocking`]);
