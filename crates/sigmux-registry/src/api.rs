@@ -52,7 +52,7 @@ pub const FORBIDDEN: &[c_int] = sys::FORBIDDEN;
 ///
 /// If `signal` is in [`FORBIDDEN`] (signal-hook's behaviour). [`try_register`] is the same
 /// registration without the panic: it returns an `InvalidInput` error instead, as does
-/// [`check_signal`], which tells in advance whether a signal number would be accepted.
+/// [`check_signal`](crate::check_signal), which tells in advance whether a signal number would be accepted.
 ///
 /// # Example
 ///
@@ -88,7 +88,7 @@ where
 ///
 /// If `signal` is in [`FORBIDDEN`] (signal-hook's behaviour). [`try_register`] is the same
 /// registration without the panic: it returns an `InvalidInput` error instead, as does
-/// [`check_signal`], which tells in advance whether a signal number would be accepted.
+/// [`check_signal`](crate::check_signal), which tells in advance whether a signal number would be accepted.
 ///
 /// # Example
 ///

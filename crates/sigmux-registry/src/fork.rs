@@ -37,8 +37,8 @@ use std::sync::{Mutex, MutexGuard};
 
 use crate::sys;
 
-/// The hooks one part of the family runs around every `fork` (see the [module docs](self)
-/// for when). They run on the forking thread, `child` in the just-forked child, where only
+/// The hooks one part of the family runs around every `fork` (the module docs of `fork.rs`
+/// say when). They run on the forking thread, `child` in the just-forked child, where only
 /// async-signal-safe calls are allowed.
 #[derive(Debug)]
 pub struct Hooks {
@@ -76,7 +76,7 @@ unsafe impl Sync for InFork {}
 static IN_FORK: InFork = InFork(UnsafeCell::new(None));
 
 /// Adds `hooks` to the list run around every `fork` (after those registered before it at
-/// `prepare` time; see the [module docs](self)). Idempotent: registering the same `hooks`
+/// `prepare` time; see the module docs of `fork.rs`). Idempotent: registering the same `hooks`
 /// again does nothing. When this returns, every `fork` that starts afterwards runs them and
 /// none that started before is still under way. Returns `false` if the list is full.
 ///
