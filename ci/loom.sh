@@ -12,6 +12,6 @@ base="${CARGO_TARGET_DIR:-target}"
 RUSTFLAGS="--cfg sigmux_loom" CARGO_TARGET_DIR="$base/loom" \
     cargo test -p sigmux-registry --test loom --release
 RUSTFLAGS="--cfg sigmux_park_loom" CARGO_TARGET_DIR="$base/loom-park" \
-    cargo test -p sigmux --lib --release iterator::park::model
+    cargo test -p sigmux --lib --release iterator::wake::park::model
 RUSTFLAGS="--cfg sigmux_ring_loom" CARGO_TARGET_DIR="$base/loom-ring" \
     cargo test -p sigmux --features extended-siginfo --lib --release iterator::exfiltrator::ring::model

@@ -20,6 +20,9 @@
 //! Observations must not depend on anything that differs between two runs of the same library
 //! (pids, addresses, timing): print `who(pid)` instead of a pid, and use handshakes
 //! (`wait()`, a blocking `read`, `waitpid`) instead of sleeps.
+//!
+//! (About 500 lines: the harness is one piece, forking, reporting and comparing; the
+//! scenarios themselves live in `tests/`.)
 #![cfg(target_os = "linux")]
 
 use std::fmt::Display;

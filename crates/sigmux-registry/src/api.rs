@@ -50,7 +50,9 @@ pub const FORBIDDEN: &[c_int] = sys::FORBIDDEN;
 ///
 /// # Panics
 ///
-/// If `signal` is in [`FORBIDDEN`].
+/// If `signal` is in [`FORBIDDEN`] (signal-hook's behaviour). [`try_register`] is the same
+/// registration without the panic: it returns an `InvalidInput` error instead, as does
+/// [`check_signal`](crate::check_signal), which tells in advance whether a signal number would be accepted.
 ///
 /// # Example
 ///
@@ -84,7 +86,9 @@ where
 ///
 /// # Panics
 ///
-/// If `signal` is in [`FORBIDDEN`].
+/// If `signal` is in [`FORBIDDEN`] (signal-hook's behaviour). [`try_register`] is the same
+/// registration without the panic: it returns an `InvalidInput` error instead, as does
+/// [`check_signal`](crate::check_signal), which tells in advance whether a signal number would be accepted.
 ///
 /// # Example
 ///
@@ -182,7 +186,7 @@ where
 /// installed over sigmux's handler, sigmux leaves that alone and keeps chaining; the restore
 /// stays pending and happens as soon as sigmux's handler is the installed one again and sigmux
 /// next looks at the signal (a registration, [`disposition`](crate::disposition),
-/// [`ignore`](crate::ignore), [`set_default`](crate::set_default)).
+/// [`ignore`](crate::ignore), [`set_default_action`](crate::set_default_action)).
 ///
 /// A signal delivered while this runs is taken exactly once: by the action, or by the restored
 /// disposition, never lost. The old disposition is put back *before* the action is unlinked,
@@ -241,18 +245,6 @@ fn add(signal: c_int, action: Box<registry::Action>) -> Result<SigId, Error> {
 // Beyond signal-hook-registry: non-panicking checked registration with options, and the
 // process-wide default options.
 
-/// The checks of the non-panicking functions: an `InvalidInput` error naming the signal for
-/// forbidden, non-positive, reserved or too large numbers.
-fn validate(signal: c_int) -> Result<(), Error> {
-    if FORBIDDEN.contains(&signal) {
-        return Err(registry::invalid(
-            signal,
-            "is forbidden (it cannot be handled, or handling it is unsound)",
-        ));
-    }
-    registry::index(signal).map(|_| ())
-}
-
 /// Registers `action` for `signal` like [`register`], but never panics, and with install
 /// [`Options`].
 ///
@@ -291,7 +283,7 @@ pub unsafe fn try_register<F>(signal: c_int, options: Options, action: F) -> Res
 where
     F: Fn() + Sync + Send + 'static,
 {
-    validate(signal)?;
+    crate::check_signal(signal)?;
     registry::add_with(
         signal,
         options,
@@ -319,7 +311,7 @@ pub unsafe fn try_register_sigaction<F>(
 where
     F: Fn(&siginfo_t) + Sync + Send + 'static,
 {
-    validate(signal)?;
+    crate::check_signal(signal)?;
     registry::add_with(signal, options, Box::new(action))
         .map(|(signal, action)| SigId { signal, action })
 }

@@ -110,8 +110,29 @@ pub fn ignore(signal: c_int) -> Result<(), Error> {
 /// # Errors
 ///
 /// As for [`ignore`].
-pub fn set_default(signal: c_int) -> Result<(), Error> {
+///
+/// ```
+/// # #[cfg(unix)] {
+/// sigmux_registry::set_default_action(libc::SIGUSR2).unwrap();
+/// assert_eq!(
+///     sigmux_registry::disposition(libc::SIGUSR2).unwrap(),
+///     sigmux_registry::Disposition::Default
+/// );
+/// # }
+/// ```
+pub fn set_default_action(signal: c_int) -> Result<(), Error> {
     registry::set_foreign(signal, RawDisposition::default_action())
+}
+
+/// The former name of [`set_default_action`] (it sat beside `set_default_options`, which
+/// is about something else).
+///
+/// # Errors
+///
+/// As for [`set_default_action`].
+#[deprecated(since = "1.0.0", note = "renamed to `set_default_action`")]
+pub fn set_default(signal: c_int) -> Result<(), Error> {
+    set_default_action(signal)
 }
 
 /// Whether `signal` was ignored when the process started, as a parent arranges with `nohup`
@@ -126,6 +147,6 @@ pub fn set_default(signal: c_int) -> Result<(), Error> {
 ///
 /// `InvalidInput`, naming the signal, for a number that is not a signal here.
 pub fn ignored_at_start(signal: c_int) -> Result<bool, Error> {
-    registry::index(signal)?;
+    crate::check::index(signal)?;
     Ok(sys::ignored_at_start(signal))
 }

@@ -26,7 +26,7 @@
 //! If an action panics, the handler aborts the process: unwinding out of a signal handler would
 //! be undefined behaviour.
 //!
-//! # The action lists (`chain.rs`)
+//! # The action lists (`actions.rs`)
 //!
 //! Each signal's actions form a singly linked list in registration order. The handler follows
 //! `next` pointers (`Acquire` loads) and calls each action; it never writes.
@@ -118,6 +118,12 @@
 //! use of the registry. That lazy path never waits (it is a compare-and-swap, not a `Once`, whose
 //! "running" state a child forked at the wrong moment would wait on for ever); a fork that
 //! races with that very first use on such a platform may go unprotected.
+//!
+//! The constructor entry and the `pthread_atfork` hooks are the family's only ones (module
+//! `fork`): `sigmux` lists its own fork hooks in them (the hidden `__fork` module, a fixed
+//! array, nothing allocated around `fork`). Listed `prepare` hooks run in registration order
+//! before the registry takes its lock; `parent` and `child` hooks after the registry's, in
+//! the reverse order (`tests/fork_hooks.rs`).
 //!
 //! # Checks
 //!

@@ -110,8 +110,8 @@ fn handle_slot(sig: c_int, slot: &Slot, info: *mut siginfo_t, ctx: *mut c_void) 
             &empty
         }
     };
-    // SAFETY: we hold a read guard of the tracker the chain's writers synchronize with.
-    let ran = unsafe { slot.chain.run(info_ref) };
+    // SAFETY: we hold a read guard of the tracker the list's writers synchronize with.
+    let ran = unsafe { slot.list.run(info_ref) };
     core::mem::forget(bomb);
     // Off the common path (no action ran): has sigmux let go of the signal meanwhile? The
     // registry publishes the released mark before it unlinks the last action, so a walk that

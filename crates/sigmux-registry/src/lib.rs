@@ -86,7 +86,7 @@
 //!   meanwhile, sigmux leaves it in place and keeps chaining; the restore stays pending until
 //!   sigmux's handler is back.
 //! * [`Registration`]: an owned registration that unregisters on drop.
-//! * [`disposition`], [`ignore`], [`set_default`]: query any signal, and ignore or reset one
+//! * [`disposition`], [`ignore`], [`set_default_action`]: query any signal, and ignore or reset one
 //!   with no actions registered (an error while actions are: remove them first).
 //! * [`ignored_at_start`] and [`Options::keep_ignored`]: a signal the parent ignored (as
 //!   `nohup` does for `SIGHUP`) can stay ignored; the action is registered but the handler is
@@ -158,7 +158,7 @@
 //!   gets the default action.
 #![warn(missing_docs)]
 
-mod chain;
+mod actions;
 pub mod docs;
 mod grace;
 mod primitive;
@@ -168,32 +168,53 @@ mod primitive;
 #[cfg(not(sigmux_loom))]
 mod api;
 #[cfg(not(sigmux_loom))]
+mod check;
+#[cfg(not(sigmux_loom))]
 mod disposition;
 #[cfg(not(sigmux_loom))]
-mod guard;
+mod fork;
 #[cfg(not(sigmux_loom))]
 mod handler;
 #[cfg(not(sigmux_loom))]
 mod options;
 #[cfg(not(sigmux_loom))]
+mod registration;
+#[cfg(not(sigmux_loom))]
 mod registry;
+#[cfg(not(sigmux_loom))]
+mod slots;
 #[cfg(not(sigmux_loom))]
 mod sys;
 
 #[cfg(not(sigmux_loom))]
 pub use crate::api::*;
 #[cfg(not(sigmux_loom))]
-pub use crate::disposition::{disposition, ignore, ignored_at_start, set_default, Disposition};
+pub use crate::check::{check_signal, max_signal, realtime_signals, __SLOTS};
 #[cfg(not(sigmux_loom))]
-pub use crate::guard::Registration;
+#[allow(deprecated)]
+pub use crate::disposition::set_default;
+#[cfg(not(sigmux_loom))]
+pub use crate::disposition::{
+    disposition, ignore, ignored_at_start, set_default_action, Disposition,
+};
 #[cfg(not(sigmux_loom))]
 pub use crate::options::Options;
+#[cfg(not(sigmux_loom))]
+pub use crate::registration::Registration;
+
+/// The family's fork hooks, shared with `sigmux` (see the module's source for the order they
+/// run in). Not an API: no stability promise.
+#[cfg(not(sigmux_loom))]
+#[doc(hidden)]
+pub mod __fork {
+    pub use crate::fork::{forks, register, Hooks, MAX_HOOKS};
+}
 
 /// Internals exposed only to the loom model (`--cfg sigmux_loom`). Not an API.
 #[cfg(sigmux_loom)]
 #[doc(hidden)]
 #[allow(missing_docs, unreachable_pub)]
 pub mod __loom {
-    pub use crate::chain::{free, Chain, Node};
+    pub use crate::actions::{free, ActionList, Node};
     pub use crate::grace::{Grace, ReadGuard};
 }

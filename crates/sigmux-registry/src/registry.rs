@@ -1,162 +1,41 @@
-//! The global state: per-signal action chains the handler reads, and the writer-side
+//! The global state: per-signal action lists the handler reads, and the writer-side
 //! bookkeeping behind one lock.
 //!
 //! Two halves:
 //!
-//! * **Handler side** (`SLOTS`, `GRACE`): a fixed table, one [`Slot`] per signal number, built
-//!   at compile time (no lazy initialisation, nothing for the handler to wait for). A slot holds
-//!   the [`Chain`] of actions and the disposition to chain to. The handler reads them as a
-//!   grace-period reader ([`Grace`]).
-//! * **Writer side** (`REGISTRY`): a `Mutex` over the ids and per-signal state. Every change —
-//!   install, add, remove — happens under it, so there is one writer at a time, which is what
-//!   [`Chain`]'s and [`Grace`]'s writer methods require. Removing waits for a grace period
-//!   under the lock and frees after releasing it (dropping user closures outside the lock).
+//! * **Handler side** (`slots.rs`): a fixed table, one [`Slot`] per signal number, built at
+//!   compile time (no lazy initialisation, nothing for the handler to wait for). A slot holds
+//!   the `ActionList` of actions and the disposition to chain to. The handler reads them as a
+//!   grace-period reader (`Grace`).
+//! * **Writer side** (this file, `REGISTRY`): a `Mutex` over the ids and per-signal state.
+//!   Every change — install, add, remove — happens under it, so there is one writer at a time,
+//!   which is what `ActionList`'s and `Grace`'s writer methods require. Removing waits for a
+//!   grace period under the lock and frees after releasing it (dropping user closures outside
+//!   the lock).
 //!
 //! Adding or removing one action costs O(log n) in that signal's own id map (a `BTreeMap`
 //! from id to node, n = that signal's actions) plus O(1) list work, independent of the number
 //! of actions on other signals; the last removal with `restore` adds a `sigaction`.
+//!
+//! (Over 500 lines on purpose: every change made under the registry lock is in this one file,
+//! so the lock's invariants can be checked in one place; the handler side is `slots.rs`.)
 
 use core::cell::UnsafeCell;
 use core::ptr;
-use core::sync::atomic::AtomicBool;
-use core::sync::atomic::Ordering as StdOrdering;
 use std::collections::BTreeMap;
 use std::io::{Error, ErrorKind};
 use std::sync::{Mutex, MutexGuard};
 
-use libc::{c_int, c_void};
+use libc::c_int;
 
-use crate::chain::{self, Chain, Node};
-use crate::grace::Grace;
+use crate::actions::{self, Node};
+use crate::check::{index, not_a_signal};
 use crate::options::{self, Options};
-use crate::primitive::{AtomicPtr, Ordering};
+use crate::primitive::Ordering;
 use crate::sys::{self, siginfo_t, RawDisposition};
 
-/// An action as the registry stores it.
-pub(crate) type Action = chain::Action<siginfo_t>;
-
-/// The disposition the handler chains to, as published in a [`Slot`].
-pub(crate) struct Prev {
-    disposition: RawDisposition,
-    /// The signals to block around the call (its `sa_mask`), if that adds any.
-    block: Option<sys::BlockSet>,
-    /// `SA_RESETHAND`: the kernel would have called it once, then used `SIG_DFL`.
-    one_shot: bool,
-    /// A one-shot handler was called. Set by the handler, read by the writer.
-    fired: AtomicBool,
-    /// sigmux has let go of the signal (`restore`, `ignore`, `set_default`) and this is the
-    /// disposition it put in place: a late delivery that reaches sigmux's handler all the same
-    /// is handed to it (see `handler`).
-    released: bool,
-}
-
-impl Prev {
-    /// `d` as chained to from sigmux's handler for `sig` installed with `our_flags`.
-    fn new(d: RawDisposition, sig: c_int, our_flags: c_int, released: bool) -> Box<Prev> {
-        Box::new(Prev {
-            block: d.block_set(sig, our_flags),
-            one_shot: d.one_shot(),
-            fired: AtomicBool::new(false),
-            released,
-            disposition: d,
-        })
-    }
-
-    /// The call this delivery makes, if any: a handler function, and for a one-shot handler
-    /// only the first delivery's. Copies out what the call needs, so the caller can leave the
-    /// grace period before calling.
-    ///
-    /// Async-signal-safe.
-    #[inline]
-    pub(crate) fn claim(&self) -> Option<Call> {
-        if !self.disposition.callable() {
-            return None;
-        }
-        if self.one_shot && self.fired.swap(true, StdOrdering::AcqRel) {
-            return None;
-        }
-        Some(Call {
-            disposition: self.disposition,
-            block: self.block,
-        })
-    }
-
-    /// Whether sigmux has let go of the signal. Async-signal-safe.
-    #[inline]
-    pub(crate) fn released(&self) -> bool {
-        self.released
-    }
-
-    /// Whether a one-shot handler has been called (the kernel would have reset it).
-    fn fired(&self) -> bool {
-        self.one_shot && self.fired.load(StdOrdering::Acquire)
-    }
-}
-
-/// A previous handler to call, copied out of its [`Prev`].
-#[derive(Clone, Copy)]
-pub(crate) struct Call {
-    disposition: RawDisposition,
-    block: Option<sys::BlockSet>,
-}
-
-impl Call {
-    /// Calls the handler, with its mask blocked.
-    ///
-    /// Async-signal-safe (as safe as the handler it calls).
-    ///
-    /// # Safety
-    ///
-    /// Only from inside a signal handler for `sig`, passing the arguments the kernel gave it.
-    #[inline]
-    pub(crate) unsafe fn make(&self, sig: c_int, info: *mut siginfo_t, ctx: *mut c_void) {
-        match &self.block {
-            // SAFETY: caller contract; `claim` made sure the disposition is callable.
-            None => unsafe { self.disposition.call(sig, info, ctx) },
-            Some(block) => sys::with_blocked(block, || {
-                // SAFETY: as above.
-                unsafe { self.disposition.call(sig, info, ctx) }
-            }),
-        }
-    }
-}
-
-/// What the handler needs for one signal.
-pub(crate) struct Slot {
-    /// This signal's actions, in registration order.
-    pub(crate) chain: Chain<siginfo_t>,
-    /// The disposition that was installed before ours, to chain to; null before the first
-    /// install. Replaced only under the registry lock; an old one is freed after a grace
-    /// period. After sigmux let go of the signal it stays published, marked released, until
-    /// the next install replaces it.
-    pub(crate) prev: AtomicPtr<Prev>,
-}
-
-impl Slot {
-    const fn new() -> Self {
-        Slot {
-            chain: Chain::new(),
-            prev: AtomicPtr::new(ptr::null_mut()),
-        }
-    }
-}
-
-#[allow(clippy::declare_interior_mutable_const)] // only used to build the static table
-const EMPTY_SLOT: Slot = Slot::new();
-static SLOTS: [Slot; sys::SLOTS] = [EMPTY_SLOT; sys::SLOTS];
-static GRACE: Grace = Grace::new();
-
-/// The slot of `sig`, if `sig` is in the table. Async-signal-safe, cannot panic.
-#[inline]
-pub(crate) fn slot(sig: c_int) -> Option<&'static Slot> {
-    usize::try_from(sig).ok().and_then(|i| SLOTS.get(i))
-}
-
-/// The grace-period tracker every handler and writer shares.
-#[inline]
-pub(crate) fn grace() -> &'static Grace {
-    &GRACE
-}
+use crate::slots::installing;
+pub(crate) use crate::slots::{grace, is_installing, slot, Action, Prev, Slot};
 
 /// A node pointer owned by the registry (freed only by the writer).
 #[derive(Clone, Copy)]
@@ -220,30 +99,8 @@ static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
 });
 
 fn lock() -> MutexGuard<'static, Registry> {
-    sys::keep_constructor();
-    install_fork_hooks();
+    crate::fork::start();
     lock_unhooked()
-}
-
-/// Called before `main` where the platform has a constructor list (see `sys`).
-#[cfg(unix)]
-pub(crate) fn at_process_start() {
-    install_fork_hooks();
-}
-
-/// Installs the fork hooks once. Never waits (unlike `Once`, whose "running" state a child
-/// forked at the wrong moment would wait on forever): a thread that loses the race goes on,
-/// and at worst a fork concurrent with the very first registration runs without the hooks.
-/// Where the platform has a constructor list, the hooks are installed before `main`, so
-/// that case cannot happen.
-fn install_fork_hooks() {
-    if !FORK_HOOKS.load(Ordering::Acquire)
-        && FORK_HOOKS
-            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
-            .is_ok()
-    {
-        sys::on_fork(fork_prepare, fork_parent, fork_child);
-    }
 }
 
 fn lock_unhooked() -> MutexGuard<'static, Registry> {
@@ -261,58 +118,33 @@ fn lock_unhooked() -> MutexGuard<'static, Registry> {
 // Calling `fork` from inside an action is not supported (POSIX no longer lists `fork` as
 // async-signal-safe): the child would then forget a reader that is still running.
 
-static FORK_HOOKS: AtomicBool = AtomicBool::new(false);
-
 /// The registry lock held across a `fork`, by the forking thread.
 struct ForkGuard(UnsafeCell<Option<MutexGuard<'static, Registry>>>);
 
 // SAFETY: only the `fork_*` hooks touch it, all on the thread calling `fork`, and the lock it
-// holds serializes concurrent forks (the second one's `fork_prepare` waits in `lock`).
+// holds serializes concurrent forks (so does the fork lock they run under, see `fork`).
 unsafe impl Sync for ForkGuard {}
 
 static FORK_GUARD: ForkGuard = ForkGuard(UnsafeCell::new(None));
 
-extern "C" fn fork_prepare() {
+/// The registry's part of the `prepare` hook (see `fork` for the order).
+pub(crate) fn fork_prepare() {
     let guard = lock_unhooked();
     // SAFETY: see `ForkGuard`.
     unsafe { *FORK_GUARD.0.get() = Some(guard) };
 }
 
-extern "C" fn fork_parent() {
+/// The registry's part of the `parent` hook.
+pub(crate) fn fork_parent() {
     // SAFETY: see `ForkGuard`; unlocks.
     drop(unsafe { (*FORK_GUARD.0.get()).take() });
 }
 
-extern "C" fn fork_child() {
-    GRACE.forget_readers();
+/// The registry's part of the `child` hook.
+pub(crate) fn fork_child() {
+    grace().forget_readers();
     // SAFETY: see `ForkGuard`; the child's copy of the lock is held by this very thread.
     drop(unsafe { (*FORK_GUARD.0.get()).take() });
-}
-
-/// The error for a signal number outside anything the platform could accept.
-pub(crate) fn invalid(signal: c_int, why: &str) -> Error {
-    Error::new(
-        ErrorKind::InvalidInput,
-        format!("signal {} {}", signal, why),
-    )
-}
-
-/// Index of `signal` in the tables, or an `InvalidInput` error naming it: for numbers ≤ 0,
-/// above the platform's maximum, or reserved by the C library.
-pub(crate) fn index(signal: c_int) -> Result<usize, Error> {
-    if signal > sys::max_signal() {
-        return Err(invalid(
-            signal,
-            "is above the platform's largest signal number",
-        ));
-    }
-    if let Some(why) = sys::refused(signal) {
-        return Err(invalid(signal, why));
-    }
-    match usize::try_from(signal) {
-        Ok(i) if i > 0 && i < sys::SLOTS => Ok(i),
-        _ => Err(invalid(signal, "is not a valid signal number")),
-    }
 }
 
 /// Publishes `p` as the disposition to chain to; returns the one it replaced (to be freed
@@ -342,7 +174,7 @@ unsafe fn free_prev(p: *mut Prev) {
 /// Waits for a grace period and frees `p` (if not null). Under the lock.
 fn retire(p: *mut Prev) {
     if !p.is_null() {
-        GRACE.synchronize();
+        grace().synchronize();
         // SAFETY: unpublished (caller), a grace period passed.
         unsafe { free_prev(p) };
     }
@@ -365,39 +197,25 @@ fn install(signal: c_int, slot: &Slot, flags: c_int) -> Result<RawDisposition, E
             // Someone outside sigmux changed the disposition between our two calls: chain
             // to what we actually replaced.
             let first = publish_prev(slot, signal, flags, actual);
-            GRACE.synchronize();
+            grace().synchronize();
             // SAFETY: unpublished, a grace period passed.
             unsafe { free_prev(first) };
             (stale, actual)
         }
         Err(e) => {
             let ours = slot.prev.swap(stale, Ordering::AcqRel);
-            GRACE.synchronize();
+            grace().synchronize();
             // SAFETY: unpublished, a grace period passed.
             unsafe { free_prev(ours) };
             return Err(e);
         }
     };
     if !retired.is_null() {
-        GRACE.synchronize();
+        grace().synchronize();
         // SAFETY: unpublished, a grace period passed.
         unsafe { free_prev(retired) };
     }
     Ok(actual)
-}
-
-/// Marks a slot whose previous disposition is being installed: the handler waits for the real
-/// one (never dereferenced, never freed).
-static INSTALLING_MARK: u8 = 0;
-
-fn installing() -> *mut Prev {
-    &INSTALLING_MARK as *const u8 as *mut Prev
-}
-
-/// Whether `p` is the installing mark. Async-signal-safe.
-#[inline]
-pub(crate) fn is_installing(p: *mut Prev) -> bool {
-    p == installing()
 }
 
 /// Installing where the previous disposition cannot be read without changing it (Windows):
@@ -417,7 +235,7 @@ fn install_blind(signal: c_int, slot: &Slot, flags: c_int) -> Result<RawDisposit
     debug_assert!(is_installing(mark));
     if let Ok(actual) = result {
         if !stale.is_null() {
-            GRACE.synchronize();
+            grace().synchronize();
             // SAFETY: unpublished, a grace period passed.
             unsafe { free_prev(stale) };
         }
@@ -450,15 +268,12 @@ pub(crate) fn add_with(
     action: Box<Action>,
 ) -> Result<(c_int, u64), Error> {
     let i = index(signal)?;
-    let slot = slot(signal).ok_or_else(|| invalid(signal, "is not a valid signal number"))?;
+    let slot = slot(signal).ok_or_else(|| not_a_signal(signal))?;
     let node = Node::new(action);
     let mut reg = lock();
     let reg = &mut *reg;
     let defaults = reg.defaults;
-    let state = reg
-        .signals
-        .get_mut(i)
-        .ok_or_else(|| invalid(signal, "is not a valid signal number"))?;
+    let state = reg.signals.get_mut(i).ok_or_else(|| not_a_signal(signal))?;
     retry_restore(signal, slot, state);
     match state.settled {
         Some(settled) => {
@@ -490,7 +305,7 @@ pub(crate) fn add_with(
     let id = reg.next_id;
     reg.next_id += 1;
     // SAFETY: we hold the registry lock: the only writer.
-    let node = unsafe { slot.chain.push(node) };
+    let node = unsafe { slot.list.push(node) };
     state.actions.insert(id, NodePtr(node));
     Ok((signal, id))
 }
@@ -589,16 +404,16 @@ pub(crate) fn remove(signal: c_int, id: u64) -> bool {
         } else {
             ptr::null_mut()
         };
-        // SAFETY: we hold the lock; `node` was pushed on this chain and is still linked (it
+        // SAFETY: we hold the lock; `node` was pushed on this list and is still linked (it
         // was in the map).
-        unsafe { slot.chain.unlink(node.0) };
-        GRACE.synchronize();
+        unsafe { slot.list.unlink(node.0) };
+        grace().synchronize();
         (node, prev)
     };
     // SAFETY: unlinked / unpublished, a grace period passed, and out of the map so nobody
     // frees them again.
     unsafe {
-        chain::free(node.0);
+        actions::free(node.0);
         free_prev(prev);
     }
     true
@@ -620,16 +435,16 @@ pub(crate) fn remove_all(signal: c_int) -> bool {
         let nodes = core::mem::take(&mut state.actions);
         let prev = release(signal, slot, state);
         for node in nodes.values() {
-            // SAFETY: we hold the lock; each node is linked on this chain.
-            unsafe { slot.chain.unlink(node.0) };
+            // SAFETY: we hold the lock; each node is linked on this list.
+            unsafe { slot.list.unlink(node.0) };
         }
-        debug_assert!(slot.chain.is_empty());
-        GRACE.synchronize();
+        debug_assert!(slot.list.is_empty());
+        grace().synchronize();
         (nodes, prev)
     };
     for node in nodes.into_values() {
         // SAFETY: unlinked, a grace period passed, out of the map.
-        unsafe { chain::free(node.0) };
+        unsafe { actions::free(node.0) };
     }
     // SAFETY: unpublished, a grace period passed.
     unsafe { free_prev(prev) };
@@ -660,12 +475,9 @@ pub(crate) fn inspect<R>(
     f: impl FnOnce(Option<(usize, Options)>) -> Result<R, Error>,
 ) -> Result<R, Error> {
     let i = index(signal)?;
-    let slot = slot(signal).ok_or_else(|| invalid(signal, "is not a valid signal number"))?;
+    let slot = slot(signal).ok_or_else(|| not_a_signal(signal))?;
     let mut reg = lock();
-    let state = reg
-        .signals
-        .get_mut(i)
-        .ok_or_else(|| invalid(signal, "is not a valid signal number"))?;
+    let state = reg.signals.get_mut(i).ok_or_else(|| not_a_signal(signal))?;
     retry_restore(signal, slot, state);
     let owned = if state.owned() {
         Some((
@@ -685,12 +497,9 @@ pub(crate) fn inspect<R>(
 /// sigmux's handler is handed to it.
 pub(crate) fn set_foreign(signal: c_int, d: RawDisposition) -> Result<(), Error> {
     let i = index(signal)?;
-    let slot = slot(signal).ok_or_else(|| invalid(signal, "is not a valid signal number"))?;
+    let slot = slot(signal).ok_or_else(|| not_a_signal(signal))?;
     let mut reg = lock();
-    let state = reg
-        .signals
-        .get_mut(i)
-        .ok_or_else(|| invalid(signal, "is not a valid signal number"))?;
+    let state = reg.signals.get_mut(i).ok_or_else(|| not_a_signal(signal))?;
     retry_restore(signal, slot, state);
     if !state.actions.is_empty() {
         return Err(Error::new(

@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 
 use libc::c_int;
 use sigmux_registry::{
-    disposition, ignore, register, set_default, try_register, unregister, Disposition, Options,
+    disposition, ignore, register, set_default_action, try_register, unregister, Disposition,
+    Options,
 };
 use sigmux_testkit::{in_child, jump, wait_until};
 
@@ -367,7 +368,7 @@ fn previous_handlers_nodefer_needs_sigmux_nodefer() {
 // ---------------------------------------------------------------------------------------------
 // Item 10: a restore that could not happen (another library was installed over sigmux) is
 // retried once sigmux's handler is back; with no actions registered, `ignore` and
-// `set_default` always work.
+// `set_default_action` always work.
 
 fn query(sig: c_int) -> libc::sigaction {
     // SAFETY: all-zero is a valid sigaction; a null `act` only reads.
@@ -450,7 +451,7 @@ fn ignore_and_set_default_work_with_no_actions() {
         ignore(libc::SIGUSR1).unwrap();
         assert_eq!(disposition(libc::SIGUSR1).unwrap(), Disposition::Ignore);
         raise(libc::SIGUSR1);
-        set_default(libc::SIGUSR1).unwrap();
+        set_default_action(libc::SIGUSR1).unwrap();
         assert_eq!(disposition(libc::SIGUSR1).unwrap(), Disposition::Default);
         // A new registration installs again and works.
         // SAFETY: counts into an atomic.

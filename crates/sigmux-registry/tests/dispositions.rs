@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use libc::c_int;
 use sigmux_registry::{
-    disposition, ignore, register, set_default, try_register, unregister, Disposition, Options,
-    Registration,
+    disposition, ignore, register, set_default_action, try_register, unregister, Disposition,
+    Options, Registration,
 };
 use sigmux_testkit::{in_child, Outcome};
 
@@ -385,13 +385,13 @@ fn ignore_and_default_refuse_owned_signals() {
     in_child(10, || {
         ignore(libc::SIGUSR2).unwrap();
         assert_eq!(disposition(libc::SIGUSR2).unwrap(), Disposition::Ignore);
-        set_default(libc::SIGUSR2).unwrap();
+        set_default_action(libc::SIGUSR2).unwrap();
         assert_eq!(disposition(libc::SIGUSR2).unwrap(), Disposition::Default);
         // SAFETY: empty action.
         let id = unsafe { try_register(libc::SIGUSR2, restore(), || ()) }.unwrap();
         assert_eq!(ignore(libc::SIGUSR2).unwrap_err().kind(), ErrorKind::Other);
         assert_eq!(
-            set_default(libc::SIGUSR2).unwrap_err().kind(),
+            set_default_action(libc::SIGUSR2).unwrap_err().kind(),
             ErrorKind::Other
         );
         assert!(unregister(id));

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use loom::cell::UnsafeCell;
 use loom::thread;
-use sigmux_registry::__loom::{free, Chain, Grace, Node};
+use sigmux_registry::__loom::{free, ActionList, Grace, Node};
 
 const DEAD: u32 = 0xdead;
 
@@ -53,7 +53,7 @@ unsafe fn reclaim(node: *mut Node<Info>, p: &Payload) {
     unsafe { free(node) };
 }
 
-fn reader(chain: Arc<Chain<Info>>, grace: Arc<Grace>) -> thread::JoinHandle<()> {
+fn reader(chain: Arc<ActionList<Info>>, grace: Arc<Grace>) -> thread::JoinHandle<()> {
     thread::spawn(move || {
         let _guard = grace.enter();
         // SAFETY: we hold a read guard of the writers' tracker.
@@ -65,7 +65,7 @@ fn reader(chain: Arc<Chain<Info>>, grace: Arc<Grace>) -> thread::JoinHandle<()> 
 #[test]
 fn push_unlink_reclaim_against_one_reader() {
     loom::model(|| {
-        let chain = Arc::new(Chain::<Info>::new());
+        let chain = Arc::new(ActionList::<Info>::new());
         let grace = Arc::new(Grace::new());
         let a = payload(1);
         // SAFETY: this thread is the only writer throughout.
@@ -93,7 +93,7 @@ fn push_unlink_reclaim_against_one_reader() {
 #[test]
 fn two_removals_against_one_reader() {
     loom::model(|| {
-        let chain = Arc::new(Chain::<Info>::new());
+        let chain = Arc::new(ActionList::<Info>::new());
         let grace = Arc::new(Grace::new());
         let a = payload(1);
         let b = payload(2);
@@ -118,7 +118,7 @@ fn two_removals_against_one_reader() {
 #[test]
 fn one_removal_against_two_readers() {
     loom::model(|| {
-        let chain = Arc::new(Chain::<Info>::new());
+        let chain = Arc::new(ActionList::<Info>::new());
         let grace = Arc::new(Grace::new());
         let a = payload(1);
         // SAFETY: only writer.

@@ -236,7 +236,7 @@ fn thread_mask(how: c_int, sigs: &[c_int]) {
 /// The path that hands a late delivery on after sigmux let go of the signal (`forward`)
 /// runs under the guard too: a frame of sigmux's handler for SIGPROF waits under SIGIO's
 /// handler (kernel frame order: lower number first) while the main thread lets go of SIGPROF
-/// (`set_default` with no actions); the late frame then hands the delivery to `SIG_DFL`,
+/// (`set_default_action` with no actions); the late frame then hands the delivery to `SIG_DFL`,
 /// which kills the child with SIGPROF (an allocation would abort it with SIGABRT instead).
 #[cfg(target_os = "linux")] // the kernel's frame order
 #[test]
@@ -264,7 +264,7 @@ fn forwarding_a_late_delivery_does_not_allocate() {
             || A_RUNNING.load(Ordering::SeqCst)
         ));
         assert!(sigmux_registry::unregister(id));
-        sigmux_registry::set_default(b).unwrap();
+        sigmux_registry::set_default_action(b).unwrap();
         RELEASED.store(true, Ordering::SeqCst);
         t.join().unwrap();
         0

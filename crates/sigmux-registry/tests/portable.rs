@@ -157,12 +157,14 @@ fn restore_puts_the_previous_handler_back() {
     assert_eq!(hits.load(Ordering::SeqCst), 1);
     assert_eq!(RESTORED.load(Ordering::SeqCst), 2);
     // Leave SIGABRT as the test harness expects it.
-    sigmux_registry::set_default(sig).unwrap();
+    sigmux_registry::set_default_action(sig).unwrap();
 }
 
 #[test]
 fn checked_registration_and_disposition_control() {
-    use sigmux_registry::{disposition, ignore, set_default, try_register, Disposition, Options};
+    use sigmux_registry::{
+        disposition, ignore, set_default_action, try_register, Disposition, Options,
+    };
     let _serial = serial();
     for sig in [-1, 0, 1000, c_int::MAX] {
         // SAFETY: never installed.
@@ -189,6 +191,6 @@ fn checked_registration_and_disposition_control() {
     ignore(sig).unwrap();
     assert_eq!(disposition(sig).unwrap(), Disposition::Ignore);
     raise(sig);
-    set_default(sig).unwrap();
+    set_default_action(sig).unwrap();
     assert_eq!(disposition(sig).unwrap(), Disposition::Default);
 }

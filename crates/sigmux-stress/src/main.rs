@@ -4,6 +4,9 @@
 //! and memory stay flat. Beside the flood, attack shapes (`src/shapes`) each rebuild, in their
 //! own process, a situation that once broke a promise. See `README.md` for the checks and the
 //! figures of a long run.
+//!
+//! (Over 500 lines: the run's driver, from the command line to the verdict, read top to
+//! bottom; the checks themselves are in the other modules.)
 #![cfg_attr(not(unix), allow(dead_code))]
 
 #[cfg(unix)]

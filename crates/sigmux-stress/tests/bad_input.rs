@@ -165,8 +165,8 @@ fn funcs() -> Vec<Func> {
         f!("sigmux_registry::ignore", Dispose, |s| ok(
             sigmux_registry::ignore(s)
         )),
-        f!("sigmux_registry::set_default", Dispose, |s| ok(
-            sigmux_registry::set_default(s)
+        f!("sigmux_registry::set_default_action", Dispose, |s| ok(
+            sigmux_registry::set_default_action(s)
         )),
         f!("sigmux_registry::ignored_at_start", Query, |s| {
             sigmux_registry::ignored_at_start(s).map(|b| b.to_string())
@@ -599,6 +599,8 @@ fn bad_input_gives_clear_errors_and_never_aborts() {
     let mut table = String::new();
     let mut failures = Vec::new();
     let mut messages = String::new();
+    // One error vocabulary: every `Err ✓` for the same input carries the same message.
+    let mut said: std::collections::BTreeMap<String, Vec<(String, String)>> = Default::default();
 
     writeln!(
         table,
@@ -640,6 +642,11 @@ fn bad_input_gives_clear_errors_and_never_aborts() {
             let seen = run_in_child(move || call(value));
             let v = verdict(func.rule, value, class, &seen);
             write!(table, " {} |", v.mark).unwrap();
+            if let (true, Seen::Reported { detail, .. }) = (v.mark == "Err ✓", &seen) {
+                said.entry(vname.clone())
+                    .or_default()
+                    .push((func.name.to_string(), detail.clone()));
+            }
             if !v.good {
                 failures.push(format!(
                     "{}({}): {} — {}",
@@ -656,6 +663,19 @@ fn bad_input_gives_clear_errors_and_never_aborts() {
             }
         }
         writeln!(table).unwrap();
+    }
+
+    for (vname, seen) in &said {
+        if let Some((first_func, first)) = seen.first() {
+            for (func, detail) in seen {
+                if detail != first {
+                    failures.push(format!(
+                        "{}: {} says {:?} but {} says {:?} (one message per input)",
+                        vname, func, detail, first_func, first
+                    ));
+                }
+            }
+        }
     }
 
     writeln!(table, "\n## Descriptors and options\n").unwrap();

@@ -114,8 +114,8 @@ fn funcs() -> Vec<(&'static str, Rule, Call)> {
         ("sigmux_registry::ignore", Rule::Dispose, |s| {
             ok(sigmux_registry::ignore(s))
         }),
-        ("sigmux_registry::set_default", Rule::Dispose, |s| {
-            ok(sigmux_registry::set_default(s))
+        ("sigmux_registry::set_default_action", Rule::Dispose, |s| {
+            ok(sigmux_registry::set_default_action(s))
         }),
         ("sigmux_registry::ignored_at_start", Rule::Query, |s| {
             sigmux_registry::ignored_at_start(s).map(|b| b.to_string())

@@ -116,7 +116,6 @@ use std::sync::Arc;
 
 use libc::c_int;
 
-use crate::validate::validate_signal;
 use crate::{low_level, SigId};
 
 /// Like [`std::borrow::Borrow`], for the flags above: gives the atomic behind a handle, and
@@ -162,7 +161,7 @@ pub fn register<T: 'static + Send + Sync + BorrowSignalSafe<AtomicBool>>(
     signal: c_int,
     flag: T,
 ) -> Result<SigId, Error> {
-    validate_signal(signal)?;
+    sigmux_registry::check_signal(signal)?;
     let action = move || flag.borrow_signal_safe().store(true, Ordering::SeqCst);
     // SAFETY: the action is one atomic store through `BorrowSignalSafe`, whose contract makes
     // it async-signal-safe. The signal was validated, so registering cannot panic.
@@ -181,7 +180,7 @@ pub fn register_usize<T: 'static + Send + Sync + BorrowSignalSafe<AtomicUsize>>(
     flag: T,
     value: usize,
 ) -> Result<SigId, Error> {
-    validate_signal(signal)?;
+    sigmux_registry::check_signal(signal)?;
     let action = move || flag.borrow_signal_safe().store(value, Ordering::SeqCst);
     // SAFETY: as in `register`: one atomic store, async-signal-safe; the signal is valid.
     unsafe { low_level::register(signal, action) }
@@ -207,7 +206,7 @@ pub fn register_conditional_shutdown<T: 'static + Send + Sync + BorrowSignalSafe
     status: c_int,
     condition: T,
 ) -> Result<SigId, Error> {
-    validate_signal(signal)?;
+    sigmux_registry::check_signal(signal)?;
     let action = move || {
         if condition.borrow_signal_safe().load(Ordering::SeqCst) {
             low_level::exit(status);
@@ -236,7 +235,7 @@ pub fn register_conditional_default<T: 'static + Send + Sync + BorrowSignalSafe<
     signal: c_int,
     condition: T,
 ) -> Result<SigId, Error> {
-    validate_signal(signal)?;
+    sigmux_registry::check_signal(signal)?;
     if low_level::signal_name(signal).is_none() {
         return Err(Error::new(
             std::io::ErrorKind::InvalidInput,

@@ -260,7 +260,6 @@ pub mod iterator;
 pub mod low_level;
 pub mod shutdown;
 mod sys;
-mod validate;
 
 pub use sigmux_registry::SigId;
 

@@ -1,8 +1,9 @@
-//! The platform layer: every `cfg` on the operating system lives here.
+//! The platform layer for descriptors and `siginfo_t`: the `cfg`s on the operating system for
+//! those live here (which signal numbers are valid is the registry's `check`; how the
+//! blocking iterator sleeps is `iterator/wake`).
 //!
-//! The rest of the crate asks this module three kinds of questions:
+//! The rest of the crate asks this module two kinds of questions:
 //!
-//! * which signal numbers exist and may be handled ([`signal_range`], [`is_reserved`]);
 //! * how to make and use the file descriptors of a self-pipe ([`pipe`], [`WakeFd`] helpers,
 //!   [`drain`], [`read_blocking`]);
 //! * how to read the fields of a `siginfo_t` without a C shim ([`si_code`], [`si_pid`], …).
@@ -13,14 +14,14 @@
 //! Functions documented as *async-signal-safe* only make system calls listed as such by POSIX
 //! and touch no memory besides their arguments and the stack.
 
-#![allow(dead_code)] // Not every platform uses every helper.
-
 use std::io;
 
 use libc::c_int;
 
-/// The number of per-signal slots the iterator keeps; every valid signal is below it.
-pub(crate) const MAX_SIGNUM: usize = 128;
+/// The number of per-signal slots the iterator keeps; every valid signal is below it (the
+/// registry's table size: the registry decides what a valid signal is).
+#[cfg(feature = "iterator")]
+pub(crate) const MAX_SIGNUM: usize = sigmux_registry::__SLOTS;
 
 /// Turns a `-1` result into the current `errno` as an [`io::Error`].
 pub(crate) fn cvt<T: Copy + PartialEq + From<i8>>(result: T) -> io::Result<T> {
@@ -28,86 +29,6 @@ pub(crate) fn cvt<T: Copy + PartialEq + From<i8>>(result: T) -> io::Result<T> {
         Err(io::Error::last_os_error())
     } else {
         Ok(result)
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Signal numbers.
-
-/// The inclusive range of the real-time signals, if the platform has them.
-#[cfg(target_os = "linux")]
-pub(crate) fn realtime_range() -> Option<(c_int, c_int)> {
-    Some((libc::SIGRTMIN(), libc::SIGRTMAX()))
-}
-
-/// The inclusive range of the real-time signals, if the platform has them.
-#[cfg(not(target_os = "linux"))]
-pub(crate) fn realtime_range() -> Option<(c_int, c_int)> {
-    None
-}
-
-/// The largest signal number that may exist on this platform.
-pub(crate) fn max_signal() -> c_int {
-    #[cfg(target_os = "linux")]
-    let max = libc::SIGRTMAX();
-    #[cfg(target_os = "android")]
-    let max: c_int = 64;
-    #[cfg(any(
-        target_os = "macos",
-        target_os = "ios",
-        target_os = "tvos",
-        target_os = "watchos"
-    ))]
-    let max: c_int = 31;
-    #[cfg(windows)]
-    let max: c_int = 22;
-    #[cfg(not(any(
-        target_os = "linux",
-        target_os = "android",
-        target_os = "macos",
-        target_os = "ios",
-        target_os = "tvos",
-        target_os = "watchos",
-        windows
-    )))]
-    let max: c_int = MAX_SIGNUM as c_int - 1;
-    // Never above what the iterator has slots for.
-    max.min(MAX_SIGNUM as c_int - 1)
-}
-
-/// The highest of the classic (non-real-time) signals.
-#[cfg(target_os = "linux")]
-const LAST_CLASSIC: c_int = 31;
-
-/// Whether `signal` (already known to be in `1..=max_signal()`) is reserved by the C library,
-/// like 32 and 33 that glibc keeps for its threads below `SIGRTMIN()`.
-pub(crate) fn is_reserved(signal: c_int) -> bool {
-    #[cfg(target_os = "linux")]
-    {
-        match realtime_range() {
-            Some((rtmin, _)) => signal > LAST_CLASSIC && signal < rtmin,
-            None => false,
-        }
-    }
-    #[cfg(windows)]
-    {
-        // The CRT knows only these.
-        ![
-            libc::SIGINT,
-            libc::SIGILL,
-            libc::SIGFPE,
-            libc::SIGSEGV,
-            libc::SIGTERM,
-            6,
-            21,
-            libc::SIGABRT,
-        ]
-        .contains(&signal)
-    }
-    #[cfg(not(any(target_os = "linux", windows)))]
-    {
-        let _ = signal;
-        false
     }
 }
 
@@ -212,6 +133,7 @@ mod fds {
 
     /// One blocking `read` into `buf`, retried on `EINTR`. Returns the number of bytes read
     /// (0 at end of file).
+    #[cfg(feature = "iterator")]
     pub(crate) fn read_blocking(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
         loop {
             // SAFETY: `buf` is valid for writes of `buf.len()` bytes.
@@ -266,13 +188,20 @@ pub(crate) use fds::*;
 // siginfo_t fields, read in Rust (no C shim).
 
 /// The `si_code` of a `siginfo_t`. Async-signal-safe.
-#[cfg(all(not(windows), not(any(target_os = "netbsd", target_os = "openbsd"))))]
+#[cfg(all(
+    feature = "extended-siginfo-raw",
+    not(windows),
+    not(any(target_os = "netbsd", target_os = "openbsd"))
+))]
 pub(crate) fn si_code(info: &libc::siginfo_t) -> c_int {
     info.si_code
 }
 
 /// The `si_code` of a `siginfo_t`. Async-signal-safe.
-#[cfg(any(target_os = "netbsd", target_os = "openbsd"))]
+#[cfg(all(
+    feature = "extended-siginfo-raw",
+    any(target_os = "netbsd", target_os = "openbsd")
+))]
 pub(crate) fn si_code(info: &libc::siginfo_t) -> c_int {
     // SAFETY: the accessor reads a field every siginfo_t has.
     unsafe { info.si_code() }
@@ -404,7 +333,12 @@ mod siginfo {
 }
 
 /// What `si_code` says about a signal, decoded with this platform's constants.
-#[cfg(not(windows))]
+///
+/// The `SI_*` causes (`Kernel` … `MesgQ`) are only decoded on Linux and Android, the systems
+/// for which `libc` names those codes: elsewhere they are never built, hence the narrow
+/// `allow`.
+#[cfg(all(feature = "extended-siginfo-raw", not(windows)))]
+#[cfg_attr(not(any(target_os = "linux", target_os = "android")), allow(dead_code))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Code {
     Unknown,
@@ -423,7 +357,7 @@ pub(crate) enum Code {
 
 /// Decodes `si_code` of a signal `signo`. The `CLD_*` codes only mean something for
 /// `SIGCHLD` (for other signals the same numbers are fault codes). Async-signal-safe.
-#[cfg(not(windows))]
+#[cfg(all(feature = "extended-siginfo-raw", not(windows)))]
 pub(crate) fn decode_code(signo: c_int, code: c_int) -> Code {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     {
@@ -452,7 +386,7 @@ pub(crate) fn decode_code(signo: c_int, code: c_int) -> Code {
 
 /// Whether the platform fills `si_pid`/`si_uid` without a meaningful `si_code` (Apple), so
 /// they are read whenever non-zero.
-#[cfg(not(windows))]
+#[cfg(all(feature = "extended-siginfo-raw", not(windows)))]
 pub(crate) const PROCESS_WITHOUT_CODE: bool = cfg!(any(
     target_os = "macos",
     target_os = "ios",

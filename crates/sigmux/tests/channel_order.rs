@@ -57,7 +57,7 @@ fn several_receivers_get_each_senders_values_in_order() {
             })
         })
         .collect();
-    // Thread ids as numbers: `pthread_t` is a pointer (not `Send`) on some systems (musl).
+    // Thread ids as numbers: `pthread_t` is a raw pointer (not `Send`) on musl.
     let stalled: Arc<Mutex<Vec<usize>>> = Arc::default();
     let receivers: Vec<_> = (0..RECEIVERS)
         .map(|_| {

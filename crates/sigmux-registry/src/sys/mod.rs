@@ -14,8 +14,10 @@
 //!   `QUERY_IS_ATOMIC` says whether reading leaves the disposition untouched (not on
 //!   Windows), `still_ours` whether sigmux's handler is (as far as can be told) installed;
 //! * `install_flags`: the flags for the install options, or `Unsupported`;
-//! * `ignored_at_start`: the disposition at process start;
-//! * `max_signal`, `refused`: the platform's own idea of a valid signal number;
+//! * `at_start`, `ignored_at_start`: the disposition at process start (`at_start` runs from
+//!   the constructor list in `fork`); `on_fork`: installs the `pthread_atfork` hooks;
+//! * `max_signal`, `realtime_range`, `refused`, `valid_text`: the platform's own idea of a
+//!   valid signal number (turned into errors by `check`);
 //! * `empty_siginfo`: a zeroed `siginfo_t` for the rare handler call that gets none;
 //! * `forward`: hands a delivery that reached sigmux after it let go of the signal to the
 //!   disposition installed now;

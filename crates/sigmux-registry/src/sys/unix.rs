@@ -280,7 +280,9 @@ pub(crate) unsafe fn install(sig: c_int, extra_flags: c_int) -> io::Result<RawDi
     Ok(RawDisposition(old))
 }
 
-/// The largest signal number the platform accepts.
+/// The largest signal number the platform accepts: `SIGRTMAX()` on Linux and Android, 31 on
+/// Apple's systems (`NSIG` is 32), the top of the tables elsewhere (signals the OS does not
+/// know are refused by `sigaction` itself).
 pub(crate) fn max_signal() -> c_int {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     {
@@ -288,21 +290,55 @@ pub(crate) fn max_signal() -> c_int {
     }
     #[cfg(not(any(target_os = "linux", target_os = "android")))]
     {
-        (SLOTS - 1) as c_int
+        if cfg!(target_vendor = "apple") {
+            31
+        } else {
+            (SLOTS - 1) as c_int
+        }
+    }
+}
+
+/// The highest of the classic (non-real-time) signals.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const LAST_CLASSIC: c_int = 31;
+
+/// `SIGRTMIN()..=SIGRTMAX()` where the platform has them (Linux and Android).
+pub(crate) fn realtime_range() -> Option<(c_int, c_int)> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        Some((libc::SIGRTMIN(), libc::SIGRTMAX()))
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        None
     }
 }
 
 /// Why the platform refuses `sig` although it is in range, if it does: glibc and musl keep
 /// the signals between 31 and `SIGRTMIN()` for threads and cancellation.
-pub(crate) fn refused(sig: c_int) -> Option<&'static str> {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    {
-        if sig > 31 && sig < libc::SIGRTMIN() {
-            return Some("is reserved by the C library");
-        }
-    }
+pub(crate) fn refused(sig: c_int) -> Option<String> {
     let _ = sig;
-    None
+    match realtime_range() {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        Some((rtmin, _)) if sig > LAST_CLASSIC && sig < rtmin => Some(format!(
+            "is reserved by the C library for its internal use (real-time signals available \
+             to programs start at SIGRTMIN() = {})",
+            rtmin
+        )),
+        _ => None,
+    }
+}
+
+/// The valid signal numbers in words, e.g. `1..=31 and SIGRTMIN()..=SIGRTMAX() = 34..=64`.
+pub(crate) fn valid_text() -> String {
+    match realtime_range() {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        Some((rtmin, rtmax)) if rtmin > LAST_CLASSIC + 1 => format!(
+            "1..={} and SIGRTMIN()..=SIGRTMAX() = {}..={}",
+            LAST_CLASSIC, rtmin, rtmax
+        ),
+        _ => format!("1..={}", max_signal()),
+    }
 }
 
 /// A zeroed `siginfo_t` naming `sig`, for a handler call that received none.
@@ -320,19 +356,10 @@ pub(crate) fn empty_siginfo(sig: c_int) -> siginfo_t {
 static IGNORED_AT_START: [AtomicU64; 3] = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
 static SNAPSHOT_TAKEN: AtomicBool = AtomicBool::new(false);
 
-/// Runs from the platform's constructor list, before `main`, while the process has one
-/// thread: records the dispositions at start and installs the registry's fork hooks (so no
-/// fork can ever find the registry lock held without them).
-extern "C" fn at_start() {
+/// Runs from the constructor list (see `fork`), before `main`, while the process has one
+/// thread: records the dispositions at start.
+pub(crate) fn at_start() {
     snapshot_ignored();
-    crate::registry::at_process_start();
-}
-
-/// Keeps the constructor linked: referencing it from code that runs keeps its object file
-/// (and so its constructor-list entry) in the executable.
-#[inline]
-pub(crate) fn keep_constructor() {
-    core::hint::black_box(&AT_START);
 }
 
 /// Records which signals are ignored right now: from [`at_start`], or at the first query
@@ -350,31 +377,10 @@ fn snapshot_ignored() {
     SNAPSHOT_TAKEN.store(true, Ordering::Release);
 }
 
-/// The constructor-list entry: where the platform has such a list (ELF executables, Mach-O),
-/// the loader calls [`at_start`] before `main`. Elsewhere this is an ordinary static and the
-/// work happens lazily at first use.
-#[used]
-#[cfg_attr(
-    any(
-        target_os = "linux",
-        target_os = "android",
-        target_os = "freebsd",
-        target_os = "dragonfly",
-        target_os = "netbsd",
-        target_os = "openbsd",
-        target_os = "illumos",
-        target_os = "solaris",
-        target_os = "hurd"
-    ),
-    link_section = ".init_array"
-)]
-#[cfg_attr(target_vendor = "apple", link_section = "__DATA,__mod_init_func")]
-static AT_START: extern "C" fn() = at_start;
-
 /// Whether `sig` was ignored (`SIG_IGN`) when the process started: inherited from the parent
 /// across `exec`, as `nohup` does for `SIGHUP`.
 pub(crate) fn ignored_at_start(sig: c_int) -> bool {
-    keep_constructor();
+    crate::fork::start();
     if !SNAPSHOT_TAKEN.load(Ordering::Acquire) {
         snapshot_ignored();
     }

@@ -123,7 +123,8 @@ fn crt_signal(sig: c_int, handler: sighandler_t) -> io::Result<sighandler_t> {
     if !VALID.contains(&sig) {
         return Err(io::Error::from_raw_os_error(libc::EINVAL));
     }
-    // SAFETY: `sig` is one the CRT knows; `handler` is SIG_GET or a valid handler address.
+    // SAFETY: `sig` is one the CRT knows; `handler` is `SIG_DFL`, `SIG_IGN` or the address of
+    // a handler with the signature the CRT calls.
     let old = unsafe { libc::signal(sig, handler) };
     if old == SIG_ERR {
         return Err(io::Error::last_os_error());
@@ -176,23 +177,44 @@ pub(crate) fn ignored_at_start(_sig: c_int) -> bool {
     false
 }
 
-/// Nothing runs at start on Windows.
-pub(crate) fn keep_constructor() {}
+/// Nothing to record at start on Windows.
+pub(crate) fn at_start() {}
 
 /// Windows has no `fork`.
 pub(crate) fn on_fork(_: extern "C" fn(), _: extern "C" fn(), _: extern "C" fn()) {}
 
+/// The largest signal number the CRT knows (`SIGABRT`).
 pub(crate) fn max_signal() -> c_int {
     (SLOTS - 1) as c_int
 }
 
+/// Windows has no real-time signals.
+pub(crate) fn realtime_range() -> Option<(c_int, c_int)> {
+    None
+}
+
 /// Why the C runtime refuses `sig`, if it does (it knows only a handful of signals).
-pub(crate) fn refused(sig: c_int) -> Option<&'static str> {
+pub(crate) fn refused(sig: c_int) -> Option<String> {
     if sig > 0 && !VALID.contains(&sig) {
-        Some("is not supported by the Windows C runtime")
+        Some(format!(
+            "is not a valid signal number on this platform (valid: {})",
+            valid_text()
+        ))
     } else {
         None
     }
+}
+
+/// The valid signal numbers in words.
+pub(crate) fn valid_text() -> String {
+    let mut text = String::new();
+    for (i, sig) in VALID.iter().enumerate() {
+        if i > 0 {
+            text.push_str(", ");
+        }
+        text.push_str(&sig.to_string());
+    }
+    text
 }
 
 pub(crate) fn empty_siginfo(_sig: c_int) -> siginfo_t {

@@ -2,7 +2,8 @@
 //!
 //! Nothing here is API; it explains why the patterns behave as documented, for readers who
 //! want to check them or build their own. The code is in `src/iterator/` (`shared.rs`,
-//! `park.rs`, `backend.rs`, `fork.rs`).
+//! `wake/` (the semaphore parker and the pipe wait, chosen per platform), `backend.rs`,
+//! `fork.rs`).
 //!
 //! # The handler
 //!
@@ -106,7 +107,9 @@
 //!
 //! The list's lock is taken around the `fork`, so no delivery is half-made or half-dropped in
 //! the child's copy, and a delivery leaves the list before its descriptors are closed, so the
-//! child never touches a number that was reused meanwhile. The hooks are installed before
+//! child never touches a number that was reused meanwhile. The hooks are listed in the
+//! registry's ordered fork-hook list (so they run before the registry takes its lock) before
+//! the first delivery exists; the registry installs that list's `pthread_atfork` hooks before
 //! `main` where the platform has a constructor list. Pipes handed to
 //! [`low_level::pipe`](crate::low_level::pipe) belong to the caller and are not in the list.
 //!

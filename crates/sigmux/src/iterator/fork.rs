@@ -24,10 +24,10 @@
 //! registry call).
 //!
 //! Lock order: the list lock, then the registration mutexes, then the registry's lock (a
-//! delivery calls the registry while holding its mutex). `pthread_atfork` runs `prepare`
-//! hooks in the reverse order of their installation, so the registry's hooks are installed
-//! first (see [`install_hooks`]): ours then take the registration mutexes before the
-//! registry's take its lock. Nothing takes the list lock while holding a registration mutex.
+//! delivery calls the registry while holding its mutex). The hooks run through the registry's
+//! ordered fork-hook list (`sigmux_registry::__fork`), which runs every listed `prepare`
+//! before the registry's own: ours take the registration mutexes before the registry takes
+//! its lock. Nothing takes the list lock while holding a registration mutex.
 //!
 //! A listed mutex is shared (`Arc`) with its delivery, so the list can never point to freed
 //! memory; the delivery does not unlist it when dropped (that could happen under another
@@ -44,6 +44,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use libc::c_int;
+use sigmux_registry::__fork::Hooks;
 
 use super::shared::Registrations;
 
@@ -81,7 +82,7 @@ static LIVE: Mutex<Live> = Mutex::new(Live {
     entries: Vec::new(),
     locks: Vec::new(),
 });
-static HOOKS: AtomicBool = AtomicBool::new(false);
+static HOOKS_LISTED: AtomicBool = AtomicBool::new(false);
 
 fn lock() -> MutexGuard<'static, Live> {
     // The list stays consistent even if a panic poisoned the lock (pushes and removals only).
@@ -93,50 +94,27 @@ fn lock() -> MutexGuard<'static, Live> {
 #[derive(Debug)]
 pub(crate) struct Tracked(Option<u64>);
 
-/// Installs the `pthread_atfork` hooks once. Runs before `main` where the platform has a
-/// constructor list, while the process has one thread, so no fork can find the list locked
-/// without the hooks in place. Elsewhere it runs at the first `track`, never waiting (unlike a
-/// `Once`, whose "running" state a child forked at the wrong moment would wait on forever); a
-/// fork concurrent with that very first call may then run without the isolation.
-///
-/// The registry's hooks are installed first (any call into the registry does that), so that
-/// ours run before its own at `prepare` time: see the lock order in the [module docs](self).
-extern "C" fn install_hooks() {
-    if !HOOKS.load(Ordering::Acquire)
-        && HOOKS
-            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
-            .is_ok()
-    {
-        std::hint::black_box(sigmux_registry::default_options());
-        // SAFETY: plain functions that live forever. A failure (out of memory) only loses
-        // the isolation, as with no hooks at all.
-        unsafe { libc::pthread_atfork(Some(prepare), Some(parent), Some(child)) };
+/// This module's entry in the registry's fork-hook list.
+static HOOKS: Hooks = Hooks {
+    prepare,
+    parent,
+    child,
+};
+
+/// Lists [`HOOKS`] once, before the first delivery is tracked (before that there is nothing
+/// to protect). When `register` returns, every later `fork` runs them and no earlier one is
+/// under way, so no fork can find the list lock held without them.
+fn install_hooks() {
+    if !HOOKS_LISTED.load(Ordering::Acquire) {
+        // Idempotent: threads racing here all return once the hooks are listed. The list has
+        // room for every hook of the family, so it is never full.
+        sigmux_registry::__fork::register(&HOOKS);
+        HOOKS_LISTED.store(true, Ordering::Release);
     }
 }
 
-/// The constructor-list entry (ELF, Mach-O): the loader calls [`install_hooks`] before
-/// `main`. Elsewhere an ordinary static; the hooks are then installed at the first `track`.
-#[used]
-#[cfg_attr(
-    any(
-        target_os = "linux",
-        target_os = "android",
-        target_os = "freebsd",
-        target_os = "dragonfly",
-        target_os = "netbsd",
-        target_os = "openbsd",
-        target_os = "illumos",
-        target_os = "solaris"
-    ),
-    link_section = ".init_array"
-)]
-#[cfg_attr(target_vendor = "apple", link_section = "__DATA,__mod_init_func")]
-static AT_START: extern "C" fn() = install_hooks;
-
 /// Starts tracking a delivery's pipe ends.
 pub(crate) fn track(read: RawFd, write: RawFd, socket: bool) -> Tracked {
-    // Referencing the constructor keeps its object file (and its list entry) linked.
-    std::hint::black_box(&AT_START);
     install_hooks();
     let mut live = lock();
     let token = live.next;
@@ -153,7 +131,6 @@ pub(crate) fn track(read: RawFd, write: RawFd, socket: bool) -> Tracked {
 /// Puts `registrations` behind a mutex the fork hooks take around every `fork` (see the
 /// [module docs](self)), and drops the list's entries whose delivery is gone.
 pub(crate) fn track_lock(registrations: Registrations) -> Arc<Mutex<Registrations>> {
-    std::hint::black_box(&AT_START);
     install_hooks();
     let lock = Arc::new(Mutex::new(registrations));
     let mut live = self::lock();
@@ -187,12 +164,12 @@ impl Drop for Tracked {
 struct ForkGuard(UnsafeCell<Option<MutexGuard<'static, Live>>>);
 
 // SAFETY: only the three hooks touch it, all on the thread calling `fork`; the lock it holds
-// serializes concurrent forks.
+// (and the registry's fork lock they run under) serializes concurrent forks.
 unsafe impl Sync for ForkGuard {}
 
 static FORK_GUARD: ForkGuard = ForkGuard(UnsafeCell::new(None));
 
-extern "C" fn prepare() {
+fn prepare() {
     let mut guard = lock();
     for entry in guard.locks.iter_mut() {
         // SAFETY: the mutex lives as long as `entry.lock` does. The guard made from this
@@ -216,14 +193,14 @@ fn release_locks(guard: &mut Option<MutexGuard<'static, Live>>) {
     }
 }
 
-extern "C" fn parent() {
+fn parent() {
     // SAFETY: see `ForkGuard`.
     let mut guard = unsafe { (*FORK_GUARD.0.get()).take() };
     release_locks(&mut guard);
     drop(guard); // unlocks the list
 }
 
-extern "C" fn child() {
+fn child() {
     // SAFETY: see `ForkGuard`.
     let mut guard = unsafe { (*FORK_GUARD.0.get()).take() };
     if let Some(live) = &guard {

@@ -76,29 +76,23 @@
 pub mod backend;
 pub mod exfiltrator;
 mod fork;
-#[cfg(any(target_os = "linux", target_os = "android"))]
-mod park;
 mod shared;
+mod wake;
 
 use std::borrow::Borrow;
 use std::fmt;
 use std::io::Error;
 use std::os::unix::io::{AsRawFd, OwnedFd};
+use std::time::{Duration, Instant};
 
 use libc::c_int;
 
 use self::backend::{Core, SignalDelivery};
 pub use self::backend::{Handle, Pending};
 use self::exfiltrator::{Exfiltrator, SignalOnly};
-#[cfg(any(target_os = "linux", target_os = "android"))]
-use self::park::Parker;
-#[cfg(any(target_os = "linux", target_os = "android"))]
-use self::shared::{Shared, Wake};
+use self::shared::Shared;
+use self::wake::{Parker, Wake};
 use crate::sys;
-
-/// How many bytes one wake-up reads from the pipe; more than that means a spurious wake-up
-/// later, never a lost signal.
-const READ_CHUNK: usize = 256;
 
 /// Interest in a set of signals, reporting what the exfiltrator `E` extracts from each.
 ///
@@ -125,10 +119,9 @@ const READ_CHUNK: usize = 256;
 /// ```
 pub struct SignalsInfo<E: Exfiltrator = SignalOnly>(Inner<E>);
 
-/// What the blocked reader sleeps on.
+/// What the blocked reader sleeps on (chosen in [`wake`]).
 enum Inner<E: Exfiltrator> {
-    /// Linux, Android: a semaphore the handler posts directly (see [`park`]).
-    #[cfg(any(target_os = "linux", target_os = "android"))]
+    /// Linux, Android: a semaphore the handler posts directly (see [`wake`]).
     Park(Core<E>),
     /// Elsewhere: a self-pipe, read with one blocking `read` per wake-up.
     Pipe(SignalDelivery<OwnedFd, E>),
@@ -165,7 +158,6 @@ impl<E: Exfiltrator> SignalsInfo<E> {
         I: IntoIterator<Item = S>,
         S: Borrow<c_int>,
     {
-        #[cfg(any(target_os = "linux", target_os = "android"))]
         if let Ok(parker) = Parker::new() {
             let shared = Shared::new(exfiltrator, Wake::Park(parker));
             return Ok(SignalsInfo(Inner::Park(Core::new(shared, signals)?)));
@@ -187,7 +179,6 @@ impl<E: Exfiltrator> SignalsInfo<E> {
 
     fn core(&self) -> &Core<E> {
         match &self.0 {
-            #[cfg(any(target_os = "linux", target_os = "android"))]
             Inner::Park(core) => core,
             Inner::Pipe(delivery) => delivery.core(),
         }
@@ -213,7 +204,6 @@ impl<E: Exfiltrator> SignalsInfo<E> {
     /// again, as in signal-hook.
     pub fn pending(&mut self) -> Pending<E> {
         match &mut self.0 {
-            #[cfg(any(target_os = "linux", target_os = "android"))]
             Inner::Park(core) => {
                 core.shared().consume_wake_ups();
                 core.batch()
@@ -239,21 +229,56 @@ impl<E: Exfiltrator> SignalsInfo<E> {
         if self.is_closed() {
             return self.pending();
         }
-        self.block();
+        self.block(None);
         self.core().batch()
     }
 
-    /// Waits for news: on the semaphore until a signal is pending or the iterator is closed, or
-    /// with one blocking `read` of the pipe (which also drains up to [`READ_CHUNK`] bytes).
-    fn block(&self) {
+    /// Like [`wait`](SignalsInfo::wait), but blocks for at most `timeout`: returns the batch
+    /// (empty if nothing arrived) once something arrives, the iterator is
+    /// [closed](Handle::close) or the time is up. New in sigmux (signal-hook has no way to
+    /// bound a wait).
+    ///
+    /// Returns at once, like `wait`, when something is pending already or the iterator is
+    /// closed. The deadline is measured on the monotonic clock. On Linux and Android the
+    /// sleep is a `sem_timedwait`, which POSIX defines against the wall clock: setting the
+    /// wall clock back during the wait lengthens it by as much (setting it forward does not
+    /// shorten it). A `timeout` too large to represent waits for ever.
+    ///
+    /// # Panics
+    ///
+    /// As for [`wait`](SignalsInfo::wait).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sigmux::iterator::Signals;
+    ///
+    /// let mut signals = Signals::new([libc::SIGUSR1])?;
+    /// assert_eq!(signals.wait_timeout(Duration::from_millis(10)).count(), 0);
+    /// sigmux::low_level::raise(libc::SIGUSR1)?;
+    /// let got: Vec<_> = signals.wait_timeout(Duration::from_secs(60)).collect();
+    /// assert_eq!(got, [libc::SIGUSR1]);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn wait_timeout(&mut self, timeout: Duration) -> Pending<E> {
+        if self.is_closed() {
+            return self.pending();
+        }
+        self.block(Instant::now().checked_add(timeout));
+        self.core().batch()
+    }
+
+    /// Waits for news, or until `deadline` if there is one: on the semaphore until a signal
+    /// is pending or the iterator is closed, or on the pipe until it has a byte (then one
+    /// `read` drains some).
+    fn block(&self, deadline: Option<Instant>) {
         match &self.0 {
-            #[cfg(any(target_os = "linux", target_os = "android"))]
-            Inner::Park(core) => core.shared().park(),
+            Inner::Park(core) => {
+                core.shared().park(deadline);
+            }
             // Deliveries left by a batch dropped part-way have no byte in the pipe any more.
             Inner::Pipe(delivery) if delivery.core().shared().has_pending() => {}
             Inner::Pipe(delivery) => {
-                let mut buf = [0u8; READ_CHUNK];
-                if let Err(err) = sys::read_blocking(delivery.get_read().as_raw_fd(), &mut buf) {
+                if let Err(err) = wake::pipe::wait(delivery.get_read().as_raw_fd(), deadline) {
                     // Only possible if someone closed our private descriptor.
                     panic!("reading the signal self-pipe failed: {}", err);
                 }
@@ -288,7 +313,6 @@ impl<E: Exfiltrator> SignalsInfo<E> {
 impl<E: Exfiltrator> fmt::Debug for SignalsInfo<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0 {
-            #[cfg(any(target_os = "linux", target_os = "android"))]
             Inner::Park(core) => f.debug_tuple("Signals").field(core).finish(),
             Inner::Pipe(delivery) => f.debug_tuple("Signals").field(delivery).finish(),
         }
@@ -321,7 +345,7 @@ impl<E: Exfiltrator> Iterator for Forever<'_, E> {
             if let Some(output) = self.batch.next() {
                 return Some(output);
             }
-            self.signals.block();
+            self.signals.block(None);
             self.batch.restart();
         }
     }
@@ -338,133 +362,5 @@ impl<E: Exfiltrator> fmt::Debug for Forever<'_, E> {
 /// [`SignalsInfo`] reporting just signal numbers: the simple, common case.
 pub type Signals = SignalsInfo<SignalOnly>;
 
-/// Both ways of blocking, on a system that has both: the semaphore one is what
-/// [`SignalsInfo::new`] picks here, the self-pipe one is what other systems get.
 #[cfg(test)]
-mod tests {
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::Arc;
-    use std::thread;
-    use std::time::Duration;
-
-    use libc::{SIGUSR1, SIGUSR2};
-
-    use super::*;
-    use crate::low_level::raise;
-
-    type Make = fn(&[c_int]) -> Signals;
-
-    fn each_kind(scenario: impl Fn(Make)) {
-        let _lock = sigmux_testkit::lock();
-        let kinds: [Make; 2] = [
-            |signals| Signals::new(signals).unwrap(),
-            |signals| Signals::with_self_pipe(signals, SignalOnly).unwrap(),
-        ];
-        for make in kinds {
-            scenario(make);
-        }
-    }
-
-    #[test]
-    fn a_wake_up_left_by_a_reported_signal_gives_one_empty_batch() {
-        each_kind(|make| {
-            let mut signals = make(&[SIGUSR1]);
-            raise(SIGUSR1).unwrap();
-            let batch = signals.wait();
-            raise(SIGUSR1).unwrap(); // reported by `batch`, but its wake-up stays
-            assert_eq!(batch.collect::<Vec<_>>(), [SIGUSR1]);
-            assert_eq!(signals.wait().count(), 0);
-            raise(SIGUSR1).unwrap();
-            assert_eq!(signals.wait().collect::<Vec<_>>(), [SIGUSR1]);
-        });
-    }
-
-    #[test]
-    fn pending_consumes_the_wake_ups_so_wait_then_blocks_for_a_new_signal() {
-        each_kind(|make| {
-            let mut signals = make(&[SIGUSR1]);
-            raise(SIGUSR1).unwrap();
-            raise(SIGUSR1).unwrap();
-            assert_eq!(signals.pending().collect::<Vec<_>>(), [SIGUSR1]);
-            let done = Arc::new(AtomicBool::new(false));
-            let sender = thread::spawn({
-                let done = Arc::clone(&done);
-                move || {
-                    while !done.load(Ordering::SeqCst) {
-                        raise(SIGUSR1).unwrap();
-                        thread::sleep(Duration::from_millis(1));
-                    }
-                }
-            });
-            // Had `pending` left a wake-up behind, this would return an empty batch at once.
-            let got = signals.wait().collect::<Vec<_>>();
-            done.store(true, Ordering::SeqCst);
-            sender.join().unwrap();
-            assert_eq!(got, [SIGUSR1]);
-        });
-    }
-
-    #[test]
-    fn close_from_another_thread_ends_forever() {
-        each_kind(|make| {
-            let mut signals = make(&[SIGUSR1]);
-            let handle = signals.handle();
-            let ended = Arc::new(AtomicBool::new(false));
-            let reader = thread::spawn({
-                let ended = Arc::clone(&ended);
-                move || {
-                    let count = signals.forever().count();
-                    ended.store(true, Ordering::SeqCst);
-                    count
-                }
-            });
-            handle.close();
-            assert!(sigmux_testkit::wait_until(Duration::from_secs(10), || {
-                ended.load(Ordering::SeqCst)
-            }));
-            assert_eq!(reader.join().unwrap(), 0);
-        });
-    }
-
-    #[test]
-    fn auto_traits_are_those_of_signal_hook() {
-        fn send_sync<T: Send + Sync>() {}
-        send_sync::<Signals>();
-        send_sync::<SignalsInfo<exfiltrator::WithRawSiginfo>>();
-        send_sync::<Handle>();
-        send_sync::<Pending<SignalOnly>>();
-    }
-
-    /// The self-pipe reader (the only one off Linux) has no byte left for a delivery that a
-    /// batch dropped part-way did not yield; `wait` must still return it at once.
-    #[test]
-    fn the_self_pipe_wait_returns_at_once_while_a_delivery_is_queued() {
-        sigmux_testkit::in_child(10, || {
-            let mut signals =
-                SignalsInfo::with_self_pipe([SIGUSR1], exfiltrator::WithRawSiginfo).unwrap();
-            raise(SIGUSR1).unwrap();
-            raise(SIGUSR1).unwrap();
-            assert_eq!(signals.pending().next().map(|i| i.si_signo), Some(SIGUSR1));
-            assert_eq!(
-                signals.wait().map(|i| i.si_signo).collect::<Vec<_>>(),
-                [SIGUSR1]
-            );
-            raise(SIGUSR1).unwrap();
-            raise(SIGUSR1).unwrap();
-            assert_eq!(signals.pending().next().map(|i| i.si_signo), Some(SIGUSR1));
-            assert_eq!(signals.forever().next().map(|i| i.si_signo), Some(SIGUSR1));
-            0
-        })
-        .assert_success();
-    }
-
-    #[test]
-    fn a_signal_from_another_thread_wakes_a_blocked_reader() {
-        each_kind(|make| {
-            let mut signals = make(&[SIGUSR2]);
-            let sender = thread::spawn(|| raise(SIGUSR2).unwrap());
-            assert_eq!(signals.forever().next(), Some(SIGUSR2));
-            sender.join().unwrap();
-        });
-    }
-}
+mod tests;

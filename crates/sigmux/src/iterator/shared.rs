@@ -8,7 +8,7 @@
 //! 1. stores what the exfiltrator wants into slot `s`;
 //! 2. sets bit `s` of the *pending* mask (`fetch_or`, `Release`);
 //! 3. wakes the reader: writes one byte to the self-pipe (one `write`/`send` system call), or,
-//!    for the blocking iterator on Linux and Android, bumps the [parker](super::park)'s word
+//!    for the blocking iterator on Linux and Android, bumps the [parker](super::wake)'s word
 //!    (plus one `sem_post` if the reader sleeps).
 //!
 //! The reader drains the pipe (or consumes the parker's wake-ups), then, for each set bit it
@@ -55,15 +55,12 @@ use libc::{c_int, siginfo_t};
 
 use super::exfiltrator::Exfiltrator;
 use super::fork;
-#[cfg(any(target_os = "linux", target_os = "android"))]
-use super::park::Parker;
-use crate::low_level::pipe::WakeFd;
+pub(crate) use super::wake::Wake;
 use crate::sys::MAX_SIGNUM;
-use crate::validate::validate_signal;
 use crate::SigId;
 
 const BITS: usize = usize::BITS as usize;
-const WORDS: usize = MAX_SIGNUM / BITS;
+const WORDS: usize = (MAX_SIGNUM + BITS - 1) / BITS;
 
 /// A set of signal numbers below [`MAX_SIGNUM`], readable and writable from handlers.
 struct AtomicSet([AtomicUsize; WORDS]);
@@ -178,17 +175,18 @@ impl<E: Exfiltrator> Shared<E> {
         }
     }
 
-    /// Takes the next signal `>= from` that has something pending.
-    /// Blocks until a wake-up not consumed yet, a pending signal or the closing; then
-    /// consumes the wake-ups. Only for a delivery made with [`Wake::Park`]; with a pipe it
-    /// returns at once (the pipe is what to wait on).
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    pub(super) fn park(&self) {
-        if let Wake::Park(parker) = &self.wake {
+    /// Blocks until a wake-up not consumed yet, a pending signal or the closing, then
+    /// consumes the wake-ups; or until `deadline` passes (returns `false` then). Only for a
+    /// delivery made with [`Wake::Park`]; with a pipe it returns `true` at once (the pipe is
+    /// what to wait on).
+    pub(super) fn park(&self, deadline: Option<std::time::Instant>) -> bool {
+        match &self.wake {
             // The pending bits matter only if the wake-up count wrapped around exactly.
-            parker.park_until(|| {
-                self.pending.any(Ordering::Acquire) || self.closed.load(Ordering::SeqCst)
-            });
+            Wake::Park(parker) => parker.park_until_deadline(
+                || self.pending.any(Ordering::Acquire) || self.closed.load(Ordering::SeqCst),
+                deadline,
+            ),
+            Wake::Fd(_) => true,
         }
     }
 
@@ -198,7 +196,6 @@ impl<E: Exfiltrator> Shared<E> {
     }
 
     /// Consumes the wake-ups so far (the parker's form of draining the pipe).
-    #[cfg(any(target_os = "linux", target_os = "android"))]
     pub(super) fn consume_wake_ups(&self) {
         if let Wake::Park(parker) = &self.wake {
             parker.consume();
@@ -272,37 +269,6 @@ impl<E: Exfiltrator> Shared<E> {
 
 /// The operations of a [`Handle`](super::Handle), behind a trait object so `Handle` needs no
 /// type parameter.
-/// How the handler tells the reader that something arrived.
-pub(crate) enum Wake {
-    /// A byte into a pipe or socket: what event loops (and other systems) wait on.
-    Fd(WakeFd),
-    /// A semaphore the blocking iterator sleeps on (see [`park`](super::park)).
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    Park(Parker),
-}
-
-impl Wake {
-    /// This function is async-signal-safe: see [`WakeFd::wake`] and [`Parker::wake`].
-    #[inline]
-    fn wake(&self) {
-        match self {
-            Wake::Fd(fd) => fd.wake(),
-            #[cfg(any(target_os = "linux", target_os = "android"))]
-            Wake::Park(parker) => parker.wake(),
-        }
-    }
-}
-
-impl fmt::Debug for Wake {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Wake::Fd(fd) => fd.fmt(f),
-            #[cfg(any(target_os = "linux", target_os = "android"))]
-            Wake::Park(parker) => parker.fmt(f),
-        }
-    }
-}
-
 pub(crate) trait Control: fmt::Debug + Send + Sync {
     fn add_signal(self: Arc<Self>, signal: c_int) -> Result<(), Error>;
     fn remove_signal(&self, signal: c_int) -> bool;
@@ -312,7 +278,7 @@ pub(crate) trait Control: fmt::Debug + Send + Sync {
 
 impl<E: Exfiltrator> Control for Shared<E> {
     fn add_signal(self: Arc<Self>, signal: c_int) -> Result<(), Error> {
-        validate_signal(signal)?;
+        sigmux_registry::check_signal(signal)?;
         if !self.exfiltrator.supports_signal(signal) {
             return Err(Error::new(
                 ErrorKind::InvalidInput,
@@ -322,7 +288,7 @@ impl<E: Exfiltrator> Control for Shared<E> {
                 ),
             ));
         }
-        let index = signal as usize; // validated: 1..MAX_SIGNUM
+        let index = signal as usize; // checked: 1..MAX_SIGNUM
         let mut regs = self.lock();
         if regs.dropped {
             return Err(Error::new(

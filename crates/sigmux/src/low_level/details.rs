@@ -167,7 +167,7 @@ pub(crate) fn terminates_by_default(signal: c_int) -> bool {
     match lookup(signal) {
         Some(known) => known.2 == Action::Terminate,
         None => matches!(
-            crate::sys::realtime_range(),
+            sigmux_registry::realtime_signals(),
             Some((lo, hi)) if (lo..=hi).contains(&signal)
         ),
     }

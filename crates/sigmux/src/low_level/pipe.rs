@@ -76,7 +76,6 @@ use std::os::unix::io::{AsRawFd, OwnedFd};
 use libc::c_int;
 
 use crate::sys;
-use crate::validate::validate_signal;
 use crate::SigId;
 
 /// How the handler pokes a descriptor.
@@ -169,7 +168,7 @@ impl fmt::Debug for WakeFd {
 /// [`Handle::add_signal`](crate::iterator::Handle::add_signal)), errors of `fcntl`/`fstat`, and
 /// registration errors.
 pub fn register_raw(signal: c_int, pipe: OwnedFd) -> Result<SigId, Error> {
-    validate_signal(signal)?;
+    sigmux_registry::check_signal(signal)?;
     let wake = WakeFd::new(pipe)?;
     let action = move || wake.wake();
     // SAFETY: the action is async-signal-safe: one `send`/`write` of a stack byte to a

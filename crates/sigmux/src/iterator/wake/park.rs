@@ -47,6 +47,7 @@
 
 use std::fmt;
 use std::io;
+use std::time::Instant;
 
 #[cfg(sigmux_park_loom)]
 use loom::sync::atomic::{AtomicU32, Ordering};
@@ -102,21 +103,36 @@ impl Parker {
     ///
     /// Only one thread may park on a `Parker` at a time (the owner of the reader, which holds
     /// it by `&mut`). An interrupted or spurious return only costs another look.
+    #[cfg(test)]
     pub(crate) fn park_until(&self, ready: impl Fn() -> bool) {
+        self.park_until_deadline(ready, None);
+    }
+
+    /// Like `park_until`, but gives up at `deadline` (if any): returns `false` if it did,
+    /// consuming nothing; `true` if there was news or `ready` returned true. Reader only.
+    pub(crate) fn park_until_deadline(
+        &self,
+        ready: impl Fn() -> bool,
+        deadline: Option<Instant>,
+    ) -> bool {
         let consumed = self.consumed.load(Ordering::Relaxed);
-        loop {
+        let news = loop {
             let seen = self.word.fetch_or(ASLEEP, Ordering::SeqCst) | ASLEEP;
             let ticks = seen & !ASLEEP;
             if ticks != consumed || ready() {
                 self.consumed.store(ticks, Ordering::Relaxed);
-                break;
+                break true;
             }
-            self.sem.wait();
-        }
+            if !self.sem.wait(deadline) {
+                break false;
+            }
+        };
         // Awake again: wakers may skip the post until the next park. Then drop the posts
-        // left over (see the module docs): never a lost wake-up, as the counter decides.
+        // left over (see the module docs): never a lost wake-up, as the counter decides (a
+        // wake-up that raced a timeout stays unconsumed, for the next look).
         self.word.fetch_and(!ASLEEP, Ordering::SeqCst);
         while self.sem.try_wait() {}
+        news
     }
 }
 
@@ -156,10 +172,38 @@ impl Sem {
         unsafe { libc::sem_post(self.0.get()) };
     }
 
-    /// Waits for a post; an interruption (EINTR) also returns, which callers treat alike.
-    fn wait(&self) {
-        // SAFETY: as in `post`.
-        unsafe { libc::sem_wait(self.0.get()) };
+    /// Waits for a post, or until `deadline`: returns `false` once the deadline has passed
+    /// (by the monotonic clock), `true` otherwise. An interruption (EINTR) also returns
+    /// `true`, which callers treat as a spurious wake-up.
+    ///
+    /// `sem_timedwait` takes an absolute time on the realtime (wall) clock: each call
+    /// converts what is left of the deadline into one, so a wall clock set forward only
+    /// costs another call, but one set back while a call sleeps stretches that call by as
+    /// much (POSIX has no monotonic form; glibc's `sem_clockwait` is too recent to rely on).
+    fn wait(&self, deadline: Option<Instant>) -> bool {
+        let Some(deadline) = deadline else {
+            // SAFETY: as in `post`.
+            unsafe { libc::sem_wait(self.0.get()) };
+            return true;
+        };
+        loop {
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                return false;
+            };
+            if left.is_zero() {
+                return false;
+            }
+            // In slices of at most a day, so the absolute time fits any `time_t` (and a
+            // deadline too far to represent is simply waited for slice by slice).
+            let at = realtime_after(left.min(std::time::Duration::from_secs(86_400)));
+            // SAFETY: as in `post`; `at` is a valid timespec.
+            if unsafe { libc::sem_timedwait(self.0.get(), &at) } == 0 {
+                return true;
+            }
+            if io::Error::last_os_error().raw_os_error() != Some(libc::ETIMEDOUT) {
+                return true; // EINTR: let the caller look again.
+            }
+        }
     }
 
     /// Takes a post if there is one, never blocking.
@@ -174,6 +218,20 @@ impl Sem {
         // SAFETY: as in `post`, and a valid place for the value.
         unsafe { libc::sem_getvalue(self.0.get(), &mut value) };
         value
+    }
+}
+
+/// The realtime clock's time `left` (at most a day) from now, as `sem_timedwait` wants it.
+#[cfg(not(sigmux_park_loom))]
+fn realtime_after(left: std::time::Duration) -> libc::timespec {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let at = now.saturating_add(left);
+    libc::timespec {
+        // Fits: now plus a day (`as _`: `time_t` is deprecated on musl).
+        tv_sec: at.as_secs() as _,
+        tv_nsec: at.subsec_nanos() as _,
     }
 }
 
@@ -207,12 +265,14 @@ impl Sem {
         self.posted.notify_one();
     }
 
-    fn wait(&self) {
+    /// Loom has no time: a deadline is ignored (the model never gives up).
+    fn wait(&self, _deadline: Option<Instant>) -> bool {
         let mut count = self.count.lock().unwrap();
         while *count == 0 {
             count = self.posted.wait(count).unwrap();
         }
         *count -= 1;
+        true
     }
 
     fn try_wait(&self) -> bool {

@@ -1,4 +1,5 @@
-//! The per-signal chain of actions that the signal handler walks.
+//! The per-signal list of actions that the signal handler walks ("chain" in this crate
+//! means calling the previous handler, never this list).
 //!
 //! A singly linked list in registration order. The handler only follows `next` pointers
 //! (`Acquire` loads) and calls the actions; it never writes. One writer at a time (the
@@ -58,7 +59,7 @@ impl<I> Node<I> {
 }
 
 /// The list of one signal's actions. See the module docs.
-pub struct Chain<I> {
+pub struct ActionList<I> {
     head: AtomicPtr<Node<I>>,
     /// Writer-only: the last node, null when empty.
     tail: UnsafeCell<*mut Node<I>>,
@@ -68,34 +69,34 @@ pub struct Chain<I> {
 // `unsafe` writer methods, whose contract demands the single writer, so there is no concurrent
 // access to them. Nodes are reachable by other threads only through atomics, and their
 // actions are `Send + Sync`.
-unsafe impl<I> Sync for Chain<I> {}
+unsafe impl<I> Sync for ActionList<I> {}
 
-// SAFETY: as for `Sync`: the raw pointers are owned by the chain and handed between threads
+// SAFETY: as for `Sync`: the raw pointers are owned by the list and handed between threads
 // only under the writer discipline.
-unsafe impl<I> Send for Chain<I> {}
+unsafe impl<I> Send for ActionList<I> {}
 
-impl<I> core::fmt::Debug for Chain<I> {
+impl<I> core::fmt::Debug for ActionList<I> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Chain")
+        f.debug_struct("ActionList")
             .field("head", &self.head.load(Ordering::Relaxed))
             .finish_non_exhaustive()
     }
 }
 
-impl<I> Chain<I> {
-    /// An empty chain.
+impl<I> ActionList<I> {
+    /// An empty list.
     #[cfg(not(sigmux_loom))]
     pub const fn new() -> Self {
-        Chain {
+        ActionList {
             head: AtomicPtr::new(ptr::null_mut()),
             tail: UnsafeCell::new(ptr::null_mut()),
         }
     }
 
-    /// An empty chain.
+    /// An empty list.
     #[cfg(sigmux_loom)]
     pub fn new() -> Self {
-        Chain {
+        ActionList {
             head: AtomicPtr::new(ptr::null_mut()),
             tail: UnsafeCell::new(ptr::null_mut()),
         }
@@ -105,7 +106,7 @@ impl<I> Chain<I> {
     ///
     /// # Safety
     ///
-    /// The caller is the only writer of this chain for the duration of the call.
+    /// The caller is the only writer of this list for the duration of the call.
     pub unsafe fn push(&self, node: Box<Node<I>>) -> *mut Node<I> {
         let node = Box::into_raw(node);
         // SAFETY: single writer (caller contract), so nobody else reads or writes `tail`.
@@ -128,12 +129,12 @@ impl<I> Chain<I> {
     ///
     /// # Safety
     ///
-    /// The caller is the only writer of this chain, and `node` was returned by [`push`] on
-    /// this chain and not unlinked since.
+    /// The caller is the only writer of this list, and `node` was returned by [`push`] on
+    /// this list and not unlinked since.
     ///
-    /// [`push`]: Chain::push
+    /// [`push`]: ActionList::push
     pub unsafe fn unlink(&self, node: *mut Node<I>) {
-        // SAFETY: `node` is linked in this chain (caller contract), so it is alive, and only
+        // SAFETY: `node` is linked in this list (caller contract), so it is alive, and only
         // we write its `next` and `back`.
         let (next, back) = unsafe { ((*node).next.load(Ordering::Relaxed), (*node).back.get()) };
         if back.is_null() {
@@ -163,7 +164,7 @@ impl<I> Chain<I> {
     ///
     /// # Safety
     ///
-    /// The caller holds a [`crate::grace::ReadGuard`] of the tracker the writers of this chain
+    /// The caller holds a [`crate::grace::ReadGuard`] of the tracker the writers of this list
     /// synchronize with, for the whole call.
     #[inline]
     pub unsafe fn run(&self, info: &I) -> bool {
@@ -183,7 +184,7 @@ impl<I> Chain<I> {
 ///
 /// # Safety
 ///
-/// `node` came from [`Chain::push`], was unlinked, and a full grace period has passed since,
+/// `node` came from [`ActionList::push`], was unlinked, and a full grace period has passed since,
 /// so no handler can reach it; it is freed once.
 pub unsafe fn free<I>(node: *mut Node<I>) {
     // SAFETY: caller contract: unreachable, from `Box::into_raw`, freed once.
