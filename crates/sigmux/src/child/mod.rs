@@ -155,6 +155,10 @@
 //! [`orphans_reaped`](Children::orphans_reaped). With it on, [`wait`](Children::wait) and
 //! [`iter`](Children::iter) keep waiting when no watched child is left (the reaper must keep
 //! running).
+//!
+//! (Over 500 lines on purpose: the guide above, then `Children`, whose waits, mechanisms and
+//! orphan reaping share one state under one lock; the OS calls are in `sys.rs`, the future
+//! in `future.rs`.)
 
 mod future;
 mod sys;

@@ -14,14 +14,16 @@
 //! [`SignalDelivery::is_inherited`] and ends its stream in the child.
 //!
 //! Applications normally use [`Signals`](super::Signals) or an adapter instead.
+//!
+//! (Over 500 lines on purpose: this is signal-hook's `backend` surface — `Handle`,
+//! `SignalDelivery`, `Pending`, `SignalIterator` — kept in one module as users know it; the
+//! async stream core is in `async_core.rs`.)
 
 use std::borrow::{Borrow, BorrowMut};
 use std::fmt;
-use std::io::{Error, ErrorKind};
+use std::io::Error;
 use std::os::unix::io::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::task::{Context, Poll};
 
 use libc::c_int;
 
@@ -30,6 +32,9 @@ use super::fork::{self, Tracked};
 use super::shared::{Control, Shared, Wake};
 use crate::low_level::pipe::WakeFd;
 use crate::sys;
+
+mod async_core;
+pub use self::async_core::{AsyncCore, ReactorPipe};
 
 /// Creates the self-pipe an adapter hands to [`SignalDelivery::with_pipe`]: returns `(read,
 /// write)`, both ends close-on-exec and non-blocking, ready for a reactor. New in sigmux.
@@ -48,58 +53,10 @@ pub fn self_pipe() -> Result<(OwnedFd, OwnedFd), Error> {
     Ok((read, write))
 }
 
-/// How many `fork`s separate this process from the one it started as: bumped in each child by
-/// a `pthread_atfork` hook, installed before `main` (or at the latest before the first
-/// delivery exists).
-static FORKS: AtomicUsize = AtomicUsize::new(0);
-static FORK_COUNTER: AtomicBool = AtomicBool::new(false);
-
-/// The child side of the `pthread_atfork` hook. Async-signal-safe: one atomic add. Relaxed is
-/// enough: it runs in the child's only thread before anything else there can look.
-extern "C" fn count_fork() {
-    FORKS.fetch_add(1, Ordering::Relaxed);
-}
-
-/// Installs the fork-counting hook once. Runs before `main` where the platform has a
-/// constructor list (while the process has one thread, so no fork can go uncounted); elsewhere
-/// at the first delivery, and then a `fork` racing that very first installation (by another
-/// thread, while this one already makes a delivery) may go uncounted.
-extern "C" fn install_fork_counter() {
-    if !FORK_COUNTER.load(Ordering::Acquire)
-        && FORK_COUNTER
-            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
-            .is_ok()
-    {
-        // SAFETY: a plain function that lives forever. A failure (out of memory) only loses
-        // the fork detection, as with no hook at all.
-        unsafe { libc::pthread_atfork(None, None, Some(count_fork)) };
-    }
-}
-
-/// The constructor-list entry (ELF, Mach-O) for [`install_fork_counter`].
-#[used]
-#[cfg_attr(
-    any(
-        target_os = "linux",
-        target_os = "android",
-        target_os = "freebsd",
-        target_os = "dragonfly",
-        target_os = "netbsd",
-        target_os = "openbsd",
-        target_os = "illumos",
-        target_os = "solaris"
-    ),
-    link_section = ".init_array"
-)]
-#[cfg_attr(target_vendor = "apple", link_section = "__DATA,__mod_init_func")]
-static INSTALL_FORK_COUNTER: extern "C" fn() = install_fork_counter;
-
-/// The fork count now (see [`FORKS`]).
+/// How many `fork`s separate this process from the one it started as (counted by the
+/// registry's fork hooks, installed before `main` where the platform has a constructor list).
 fn fork_epoch() -> usize {
-    // Referencing the constructor keeps its object file (and its list entry) linked.
-    std::hint::black_box(&INSTALL_FORK_COUNTER);
-    install_fork_counter();
-    FORKS.load(Ordering::Relaxed)
+    sigmux_registry::__fork::forks()
 }
 
 /// Controls a signal delivery from any thread: add or remove signals, close it.
@@ -376,7 +333,7 @@ where
     /// parent. An adapter whose stream is tied to a reactor checks this and ends the stream
     /// in the child instead of waiting forever. One atomic load.
     pub fn is_inherited(&self) -> bool {
-        FORKS.load(Ordering::Relaxed) != self.epoch
+        fork_epoch() != self.epoch
     }
 
     /// Unregisters every signal of this delivery for good (later
@@ -609,191 +566,6 @@ pub type OwningSignalIterator<R, E> = SignalIterator<SignalDelivery<R, E>, E>;
 /// A [`SignalIterator`] that borrows its [`SignalDelivery`] mutably.
 pub type RefSignalIterator<'a, R, E> = SignalIterator<&'a mut SignalDelivery<R, E>, E>;
 
-/// The read end of an async adapter's self-pipe, as its reactor sees it: all that
-/// [`AsyncCore`] needs from a runtime. New in sigmux.
-///
-/// An adapter implements it for a small type that owns the read end (registered with the
-/// runtime's reactor now or in [`register`](ReactorPipe::register)); [`AsyncCore`] does the
-/// rest: the stream's polling loop, its ending, its errors, fork inheritance and the close
-/// that may come after it is dropped.
-pub trait ReactorPipe: AsRawFd + Send + Sync + Sized + 'static {
-    /// The adapter's name, at the start of its error messages (`"sigmux-tokio"`).
-    const NAME: &'static str;
-
-    /// What the error that ends a stream inherited through `fork` says to do in the child.
-    const IN_CHILD: &'static str;
-
-    /// Takes the read end of a fresh [`self_pipe`] (non-blocking, close-on-exec).
-    fn new(read: OwnedFd) -> Result<Self, Error>;
-
-    /// Makes sure the pipe is registered with a live reactor of the runtime polling now; called
-    /// before each look at the pipe. The default does nothing (registered in
-    /// [`new`](ReactorPipe::new)).
-    fn register(&mut self) -> Result<(), Error> {
-        Ok(())
-    }
-
-    /// Reads wake-up bytes without blocking; `WouldBlock` when there are none (or when the
-    /// reactor knows the pipe is not ready).
-    fn try_read(&mut self, buf: &mut [u8]) -> Result<usize, Error>;
-
-    /// `Pending` with `cx` to be woken at the pipe's next readiness, or `Ready` when it may
-    /// be readable now.
-    fn poll_readable(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>>;
-
-    /// Tells the reactor the pipe is empty (after a read that did not fill its buffer), so the
-    /// next poll waits for a new event instead of spending a read to find out. The default
-    /// does nothing.
-    fn clear_readiness(&mut self) {}
-
-    /// In a forked child: lets go of the read end without touching the reactor (dropping a
-    /// registration there would lock reactor state a parent thread may have held at the fork,
-    /// and deregister from an epoll instance shared with the parent). Leak it instead.
-    /// Afterwards `as_raw_fd` returns -1.
-    fn abandon(&mut self);
-}
-
-/// Whether the pipe held wake-up bytes; registers `cx` for the next wake-up if not.
-///
-/// Reads first and asks the reactor only when the pipe is empty: a woken task finds its byte
-/// with one `read`. A short read means the pipe is empty, and the reactor's readiness is
-/// cleared then and there. (No byte can be missed: one that lands after the read raises a new
-/// event; one that lands between the read and the clearing is taken by the drain that
-/// follows.) End of file cannot happen while the delivery holds the write end; should it,
-/// it is an error rather than a stream waiting forever.
-fn poll_has_signals<R: ReactorPipe>(read: &mut R, cx: &mut Context<'_>) -> Result<bool, Error> {
-    read.register()?;
-    let mut buf = [0u8; 64];
-    loop {
-        match read.try_read(&mut buf) {
-            Ok(0) => {
-                let message = format!("{}: the self-pipe was closed", R::NAME);
-                return Err(Error::new(ErrorKind::UnexpectedEof, message));
-            }
-            Ok(n) => {
-                if n < buf.len() {
-                    read.clear_readiness();
-                }
-                return Ok(true);
-            }
-            Err(e) if e.kind() == ErrorKind::WouldBlock => {}
-            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        }
-        match read.poll_readable(cx) {
-            Poll::Pending => return Ok(false),
-            Poll::Ready(Ok(())) => {}
-            Poll::Ready(Err(e)) => return Err(e),
-        }
-    }
-}
-
-/// The whole of an async adapter's signal stream, over any reactor's [`ReactorPipe`]. New in
-/// sigmux.
-///
-/// The stream yields signals until [`Handle::close`]; then, or after an error (kept for
-/// [`take_error`](AsyncCore::take_error)), it ends for good. An error unregisters its
-/// signals (nobody will read them). In a forked child its first poll ends it with an error,
-/// and dropping it there abandons the reactor registration (see
-/// [`ReactorPipe::abandon`]).
-pub struct AsyncCore<R: ReactorPipe, E: Exfiltrator> {
-    inner: OwningSignalIterator<R, E>,
-    /// Set once the stream has yielded `None`; it never yields anything again.
-    ended: bool,
-    /// The error that ended the stream, if one did.
-    error: Option<Error>,
-}
-
-impl<R: ReactorPipe, E: Exfiltrator> AsyncCore<R, E> {
-    /// Makes a [`self_pipe`], hands its read end to [`R::new`](ReactorPipe::new) and
-    /// registers `signals`; on error nothing stays registered.
-    pub fn open<I, S>(signals: I, exfiltrator: E) -> Result<Self, Error>
-    where
-        I: IntoIterator<Item = S>,
-        S: Borrow<c_int>,
-    {
-        let (read, write) = self_pipe()?;
-        let delivery = SignalDelivery::with_pipe(R::new(read)?, write, exfiltrator, signals)?;
-        Ok(AsyncCore {
-            inner: OwningSignalIterator::new(delivery),
-            ended: false,
-            error: None,
-        })
-    }
-
-    /// A [`Handle`] to the delivery.
-    pub fn handle(&self) -> Handle {
-        self.inner.handle()
-    }
-
-    /// `Ready(Some(_))` with the next signal, `Ready(None)` once the stream has ended,
-    /// `Pending` (with `cx` registered for a wake-up) otherwise.
-    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<E::Output>> {
-        if self.ended {
-            return Poll::Ready(None);
-        }
-        if self.inner.is_inherited() {
-            let message = format!(
-                "{}: this Signals was created before fork() and cannot be polled in the \
-                 child; {}",
-                R::NAME,
-                R::IN_CHILD
-            );
-            return self.end(Error::new(ErrorKind::Other, message));
-        }
-        loop {
-            match self
-                .inner
-                .poll_signal(&mut |read: &mut R| poll_has_signals(read, cx))
-            {
-                PollResult::Signal(signal) => return Poll::Ready(Some(signal)),
-                PollResult::Closed => break,
-                PollResult::Pending => return Poll::Pending,
-                PollResult::Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                PollResult::Err(e) => return self.end(e),
-            }
-        }
-        self.ended = true;
-        Poll::Ready(None)
-    }
-
-    /// Ends the stream with `error`: unregisters its signals and keeps the error.
-    fn end(&mut self, error: Error) -> Poll<Option<E::Output>> {
-        self.inner.shut_down();
-        self.error = Some(error);
-        self.ended = true;
-        Poll::Ready(None)
-    }
-
-    /// The error that ended the stream, if one did (taken out).
-    pub fn take_error(&mut self) -> Option<Error> {
-        self.error.take()
-    }
-
-    /// Whether the stream has yielded `None` (it never yields anything again).
-    pub fn is_terminated(&self) -> bool {
-        self.ended
-    }
-}
-
-impl<R: ReactorPipe, E: Exfiltrator> Drop for AsyncCore<R, E> {
-    fn drop(&mut self) {
-        if self.inner.is_inherited() {
-            self.inner.get_read_mut().abandon();
-        }
-    }
-}
-
-impl<R: ReactorPipe + fmt::Debug, E: Exfiltrator> fmt::Debug for AsyncCore<R, E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AsyncCore")
-            .field("inner", &self.inner)
-            .field("ended", &self.ended)
-            .field("error", &self.error)
-            .finish()
-    }
-}
-
 impl<E: Exfiltrator> SignalDelivery<OwnedFd, E> {
     /// Makes a [`self_pipe`] and a delivery over it that registers `signals`, for an adapter
     /// that registers the read end itself (sigmux-mio). New in sigmux.
@@ -809,126 +581,4 @@ impl<E: Exfiltrator> SignalDelivery<OwnedFd, E> {
         let (read, write) = self_pipe()?;
         SignalDelivery::with_pipe(read, write, exfiltrator, signals)
     }
-}
-
-/// The public surface every adapter's `SignalsInfo<E>` shares, written once. Not part of the
-/// API: for sigmux's adapter crates (it may change with any sigmux release).
-///
-/// Expanded inside `impl<E: Exfiltrator> SignalsInfo<E>` of a tuple struct
-/// `SignalsInfo<E>(Inner)`, where `Inner` (an [`AsyncCore`] or a
-/// `SignalDelivery<OwnedFd, E>`) has `open` and `handle`, and `Handle` is in scope:
-///
-/// * `controls Inner` — `new`, `with_exfiltrator`, `handle`, `add_signal`, `remove_signal`,
-///   `is_closed`;
-/// * `stream "crate"` — `poll_recv`, `recv`, `take_error` over an [`AsyncCore`];
-/// * `futures_core name #[attr]...` (outside the `impl`) — `Stream` and `FusedStream` of
-///   the futures-core crate of that name, each impl with the attributes given.
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __adapter_surface {
-    (controls $inner:ty) => {
-        /// Creates an instance reporting `signals`, with a default-constructed exfiltrator.
-        ///
-        /// Every signal is registered with the operating system before this returns, so none
-        /// that arrives before the first poll is lost. The errors are those of
-        /// [`Handle::add_signal`]; on error nothing stays registered.
-        pub fn new<I, S>(signals: I) -> ::std::result::Result<Self, ::std::io::Error>
-        where
-            I: ::std::iter::IntoIterator<Item = S>,
-            S: ::std::borrow::Borrow<::std::os::raw::c_int>,
-            E: ::std::default::Default,
-        {
-            Self::with_exfiltrator(signals, E::default())
-        }
-
-        /// Creates an instance reporting `signals`, taking information out of the signal
-        /// handler with `exfiltrator`.
-        ///
-        /// See [`new`](Self::new).
-        pub fn with_exfiltrator<I, S>(
-            signals: I,
-            exfiltrator: E,
-        ) -> ::std::result::Result<Self, ::std::io::Error>
-        where
-            I: ::std::iter::IntoIterator<Item = S>,
-            S: ::std::borrow::Borrow<::std::os::raw::c_int>,
-        {
-            ::std::result::Result::Ok(Self(<$inner>::open(signals, exfiltrator)?))
-        }
-
-        /// A cloneable handle to add or remove signals from anywhere, or to close this
-        /// instance (a stream then ends; a mio source becomes readable and
-        /// [`is_closed`](Self::is_closed)).
-        pub fn handle(&self) -> Handle {
-            self.0.handle()
-        }
-
-        /// Starts reporting `signal` too; a signal already reported is left as it is. The
-        /// same as [`Handle::add_signal`], whose errors it returns.
-        pub fn add_signal(&self, signal: ::std::os::raw::c_int) -> ::std::io::Result<()> {
-            self.0.handle().add_signal(signal)
-        }
-
-        /// Stops reporting `signal`; returns whether it was reported. Takes effect at once:
-        /// arrivals not yet taken are dropped too. See [`Handle::remove_signal`]. An addition
-        /// to the signal-hook interface.
-        pub fn remove_signal(&self, signal: ::std::os::raw::c_int) -> bool {
-            self.0.handle().remove_signal(signal)
-        }
-
-        /// Whether [`Handle::close`] was called on a handle of this instance. An addition to
-        /// the signal-hook interface.
-        pub fn is_closed(&self) -> bool {
-            self.0.handle().is_closed()
-        }
-    };
-    (stream $adapter:literal) => {
-        /// Polls for the next signal: `Ready(Some(_))` with one, `Ready(None)` once the stream
-        /// has ended, `Pending` (with `cx` registered for a wake-up) otherwise.
-        ///
-        #[doc = concat!("What the `Stream` implementation calls. An addition to the `", $adapter, "` interface.")]
-        pub fn poll_recv(
-            &mut self,
-            cx: &mut ::std::task::Context<'_>,
-        ) -> ::std::task::Poll<::std::option::Option<E::Output>> {
-            self.0.poll_recv(cx)
-        }
-
-        /// Waits for the next signal; `None` once the stream has ended (after
-        /// [`Handle::close`] or an error, see [`take_error`](Self::take_error)).
-        ///
-        /// Cancel-safe: dropping the future loses no signal.
-        #[doc = concat!("An addition to the `", $adapter, "` interface.")]
-        pub async fn recv(&mut self) -> ::std::option::Option<E::Output> {
-            ::std::future::poll_fn(|cx| self.0.poll_recv(cx)).await
-        }
-
-        /// The error that ended the stream, if one did (taken out, so a second call returns
-        /// `None`). A stream that ended with an error has unregistered its signals.
-        ///
-        #[doc = concat!("Where `", $adapter, "` panics on such an error, this stream ends and keeps the error here. An addition to its interface.")]
-        pub fn take_error(&mut self) -> ::std::option::Option<::std::io::Error> {
-            self.0.take_error()
-        }
-    };
-    (futures_core $fc:ident $(#[$attr:meta])*) => {
-        $(#[$attr])*
-        impl<E: $crate::iterator::exfiltrator::Exfiltrator> $fc::Stream for SignalsInfo<E> {
-            type Item = E::Output;
-
-            fn poll_next(
-                self: ::std::pin::Pin<&mut Self>,
-                cx: &mut ::std::task::Context<'_>,
-            ) -> ::std::task::Poll<::std::option::Option<E::Output>> {
-                self.get_mut().0.poll_recv(cx)
-            }
-        }
-
-        $(#[$attr])*
-        impl<E: $crate::iterator::exfiltrator::Exfiltrator> $fc::FusedStream for SignalsInfo<E> {
-            fn is_terminated(&self) -> bool {
-                self.0.is_terminated()
-            }
-        }
-    };
 }
