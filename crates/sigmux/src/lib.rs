@@ -243,19 +243,18 @@
     rust_2018_idioms,
     unreachable_pub
 )]
-// The docs link to items of optional features; with those features off the links have no
-// target (docs.rs and CI build the docs with all features, where every link is checked).
-#![cfg_attr(
-    not(all(feature = "iterator", feature = "extended-siginfo")),
-    allow(rustdoc::broken_intra_doc_links)
-)]
+// docs.rs builds with every feature and `--cfg docsrs`: each feature- or platform-gated item
+// says what it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(unix)]
+#[cfg_attr(docsrs, doc(cfg(unix)))]
 pub mod child;
 pub mod consts;
 pub mod docs;
 pub mod flag;
 #[cfg(all(not(windows), feature = "iterator"))]
+#[cfg_attr(docsrs, doc(cfg(all(unix, feature = "iterator"))))]
 pub mod iterator;
 pub mod low_level;
 pub mod shutdown;

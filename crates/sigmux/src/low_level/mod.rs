@@ -9,11 +9,14 @@ use std::io::Error;
 use libc::c_int;
 
 #[cfg(feature = "channel")]
+#[cfg_attr(docsrs, doc(cfg(feature = "channel")))]
 pub mod channel;
 mod details;
 #[cfg(not(windows))]
+#[cfg_attr(docsrs, doc(cfg(unix)))]
 pub mod pipe;
 #[cfg(all(feature = "extended-siginfo-raw", not(windows)))]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "extended-siginfo-raw", unix))))]
 pub mod siginfo;
 
 pub(crate) use self::details::terminates_by_default;

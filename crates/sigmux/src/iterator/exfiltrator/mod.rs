@@ -25,16 +25,20 @@
 //! same as in signal-hook.)
 
 #[cfg(feature = "extended-siginfo")]
+#[cfg_attr(docsrs, doc(cfg(feature = "extended-siginfo")))]
 pub mod lossless;
 #[cfg(feature = "extended-siginfo")]
+#[cfg_attr(docsrs, doc(cfg(feature = "extended-siginfo")))]
 pub mod origin;
 pub mod raw;
 #[cfg(feature = "extended-siginfo")]
 mod ring;
 
 #[cfg(feature = "extended-siginfo")]
+#[cfg_attr(docsrs, doc(cfg(feature = "extended-siginfo")))]
 pub use self::lossless::Lossless;
 #[cfg(feature = "extended-siginfo")]
+#[cfg_attr(docsrs, doc(cfg(feature = "extended-siginfo")))]
 pub use self::origin::WithOrigin;
 pub use self::raw::WithRawSiginfo;
 
