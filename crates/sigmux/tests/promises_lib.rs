@@ -16,6 +16,10 @@ fn descriptors() -> usize {
 }
 
 #[test]
+#[cfg_attr(
+    sigmux_force_pipe,
+    ignore = "--cfg sigmux_force_pipe gives the blocking iterator the self-pipe on purpose"
+)]
 fn the_blocking_iterator_needs_no_descriptor_on_linux() {
     in_child(20, || {
         let base = descriptors();
