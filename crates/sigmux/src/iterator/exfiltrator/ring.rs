@@ -34,7 +34,7 @@ use loom::cell::UnsafeCell;
 #[cfg(sigmux_ring_loom)]
 use loom::sync::atomic::{fence, AtomicUsize, Ordering};
 #[cfg(not(sigmux_ring_loom))]
-use std::sync::atomic::{fence, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// `std`'s `UnsafeCell` behind the small part of loom's API this file uses.
 #[cfg(not(sigmux_ring_loom))]
@@ -82,16 +82,27 @@ unsafe impl<T: Copy + Send> Sync for Ring<T> {}
 // SAFETY: the ring owns its values; moving it moves them (`T: Send`).
 unsafe impl<T: Copy + Send> Send for Ring<T> {}
 
-/// Reads a cell's sequence number with acquire semantics: a relaxed load and an acquire fence,
-/// which synchronise with the Release store that wrote the value read, as an acquire load
-/// does. (Written with a fence because loom 0.7 missed the synchronisation of a plain
-/// acquire load in a thread that had read the same atomic before — the reader polling an
-/// empty cell — and then reported a race that cannot happen.) Async-signal-safe.
+/// Reads a cell's sequence number with acquire semantics. Async-signal-safe.
+///
+/// An acquire load, except in the loom model (`--cfg sigmux_ring_loom`), where it is the
+/// equivalent relaxed load followed by an acquire fence: loom 0.7 missed the synchronisation
+/// of a plain acquire load in a thread that had read the same atomic before (the reader
+/// polling an empty cell) and reported a race that cannot happen. The two synchronise with
+/// the Release store that wrote the value read in the same way; the plain load is kept for
+/// real builds because ThreadSanitizer does not model standalone fences (it reported the
+/// fence form as a race between two pushers of successive laps).
 #[inline]
 fn acquire_seq<T>(cell: &Cell<T>) -> usize {
-    let seq = cell.seq.load(Ordering::Relaxed);
-    fence(Ordering::Acquire);
-    seq
+    #[cfg(sigmux_ring_loom)]
+    {
+        let seq = cell.seq.load(Ordering::Relaxed);
+        fence(Ordering::Acquire);
+        seq
+    }
+    #[cfg(not(sigmux_ring_loom))]
+    {
+        cell.seq.load(Ordering::Acquire)
+    }
 }
 
 /// What [`Ring::push`] did.
