@@ -6,7 +6,11 @@
 # counterparts, are Unix-only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tool="../shared/tools/windows-tests-under-wine.sh"
+tool="${SIGMUX_WINE_TOOL:-../shared/tools/windows-tests-under-wine.sh}"
+# A git worktree under /work/wt/ has no ../shared: fall back on the machine's copy.
+if [ ! -f "$tool" ] && [ -f /work/shared/tools/windows-tests-under-wine.sh ]; then
+    tool=/work/shared/tools/windows-tests-under-wine.sh
+fi
 if [ ! -f "$tool" ]; then
     echo "ci/windows.sh: $tool not found; cannot run the Windows tests" >&2
     exit 1

@@ -243,10 +243,12 @@
     allow(rustdoc::broken_intra_doc_links)
 )]
 
+#[cfg(windows)]
+mod console;
 pub mod consts;
 pub mod docs;
 pub mod flag;
-#[cfg(all(not(windows), feature = "iterator"))]
+#[cfg(feature = "iterator")]
 pub mod iterator;
 pub mod low_level;
 pub mod shutdown;

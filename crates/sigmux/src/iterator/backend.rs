@@ -11,19 +11,30 @@
 //!
 //! Applications normally use [`Signals`](super::Signals) or an adapter instead.
 
-use std::borrow::{Borrow, BorrowMut};
+use std::borrow::Borrow;
+#[cfg(unix)]
+use std::borrow::BorrowMut;
 use std::fmt;
 use std::io::Error;
+#[cfg(unix)]
 use std::os::unix::io::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
+#[cfg(unix)]
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
+#[cfg(unix)]
+use std::sync::OnceLock;
 
 use libc::c_int;
 
 use super::exfiltrator::Exfiltrator;
+#[cfg(unix)]
 use super::fork::{self, Tracked};
-use super::shared::{Control, Shared, Wake};
+#[cfg(unix)]
+use super::shared::Wake;
+use super::shared::{Control, Shared};
+#[cfg(unix)]
 use crate::low_level::pipe::WakeFd;
+#[cfg(unix)]
 use crate::sys;
 
 /// Creates the self-pipe an adapter hands to [`SignalDelivery::with_pipe`]: returns `(read,
@@ -37,6 +48,7 @@ use crate::sys;
 /// # drop((read, write));
 /// # Ok::<(), std::io::Error>(())
 /// ```
+#[cfg(unix)]
 pub fn self_pipe() -> Result<(OwnedFd, OwnedFd), Error> {
     let (read, write) = sys::pipe()?;
     sys::set_nonblocking(read.as_raw_fd())?;
@@ -46,11 +58,14 @@ pub fn self_pipe() -> Result<(OwnedFd, OwnedFd), Error> {
 /// How many `fork`s separate this process from the one it started as: bumped in each child by
 /// a `pthread_atfork` hook, installed before `main` (or at the latest before the first
 /// delivery exists).
+#[cfg(unix)]
 static FORKS: AtomicUsize = AtomicUsize::new(0);
+#[cfg(unix)]
 static FORK_COUNTER: AtomicBool = AtomicBool::new(false);
 
 /// The child side of the `pthread_atfork` hook. Async-signal-safe: one atomic add. Relaxed is
 /// enough: it runs in the child's only thread before anything else there can look.
+#[cfg(unix)]
 extern "C" fn count_fork() {
     FORKS.fetch_add(1, Ordering::Relaxed);
 }
@@ -59,6 +74,7 @@ extern "C" fn count_fork() {
 /// constructor list (while the process has one thread, so no fork can go uncounted); elsewhere
 /// at the first delivery, and then a `fork` racing that very first installation (by another
 /// thread, while this one already makes a delivery) may go uncounted.
+#[cfg(unix)]
 extern "C" fn install_fork_counter() {
     if !FORK_COUNTER.load(Ordering::Acquire)
         && FORK_COUNTER
@@ -72,6 +88,7 @@ extern "C" fn install_fork_counter() {
 }
 
 /// The constructor-list entry (ELF, Mach-O) for [`install_fork_counter`].
+#[cfg(unix)]
 #[used]
 #[cfg_attr(
     any(
@@ -90,6 +107,7 @@ extern "C" fn install_fork_counter() {
 static INSTALL_FORK_COUNTER: extern "C" fn() = install_fork_counter;
 
 /// The fork count now (see [`FORKS`]).
+#[cfg(unix)]
 fn fork_epoch() -> usize {
     // Referencing the constructor keeps its object file (and its list entry) linked.
     std::hint::black_box(&INSTALL_FORK_COUNTER);
@@ -110,6 +128,7 @@ pub struct Handle {
     /// Fork: only the delivery's drop sets it, once. A child forked while another thread was
     /// in that `set` never waits on it (nothing in the child sets or reads it; dropping an
     /// unfinished `OnceLock` just skips its value).
+    #[cfg(unix)]
     reader: Option<Arc<OnceLock<OwnedFd>>>,
 }
 
@@ -213,6 +232,7 @@ impl<E: Exfiltrator> Core<E> {
         let core = Core {
             handle: Handle {
                 control: Arc::clone(&shared) as Arc<dyn Control>,
+                #[cfg(unix)]
                 reader: None,
             },
             shared,
@@ -260,6 +280,7 @@ impl<E: Exfiltrator> fmt::Debug for Core<E> {
 ///
 /// Registers its signals when created (and through its [`Handle`]s), unregisters them all
 /// when dropped.
+#[cfg(unix)]
 pub struct SignalDelivery<R, E: Exfiltrator> {
     /// First, so it is dropped (and the handlers stopped) before the read end is closed.
     core: Core<E>,
@@ -276,6 +297,7 @@ pub struct SignalDelivery<R, E: Exfiltrator> {
     epoch: usize,
 }
 
+#[cfg(unix)]
 impl<R, E: Exfiltrator> SignalDelivery<R, E>
 where
     R: 'static + AsRawFd + Send + Sync,
@@ -384,6 +406,7 @@ where
     }
 }
 
+#[cfg(unix)]
 impl<R, E: Exfiltrator> SignalDelivery<R, E> {
     pub(super) fn core(&self) -> &Core<E> {
         &self.core
@@ -399,11 +422,13 @@ impl<R, E: Exfiltrator> SignalDelivery<R, E> {
 /// # Safety
 ///
 /// `read` must point to a live `R`.
+#[cfg(unix)]
 unsafe fn read_fd_of<R: AsRawFd>(read: *const ()) -> RawFd {
     // SAFETY: the caller's contract.
     unsafe { &*read.cast::<R>() }.as_raw_fd()
 }
 
+#[cfg(unix)]
 impl<R, E: Exfiltrator> Drop for SignalDelivery<R, E> {
     fn drop(&mut self) {
         // Before any of the pipe's descriptors can be closed (the fields, the handlers' write
@@ -430,6 +455,7 @@ impl<R, E: Exfiltrator> Drop for SignalDelivery<R, E> {
     }
 }
 
+#[cfg(unix)]
 impl<R: fmt::Debug, E: Exfiltrator> fmt::Debug for SignalDelivery<R, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SignalDelivery")
@@ -483,6 +509,7 @@ impl<E: Exfiltrator> fmt::Debug for Pending<E> {
 }
 
 /// What [`SignalIterator::poll_signal`] found.
+#[cfg(unix)]
 pub enum PollResult<O> {
     /// A signal arrived.
     Signal(O),
@@ -494,6 +521,7 @@ pub enum PollResult<O> {
     Err(Error),
 }
 
+#[cfg(unix)]
 impl<O: fmt::Debug> fmt::Debug for PollResult<O> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -507,11 +535,13 @@ impl<O: fmt::Debug> fmt::Debug for PollResult<O> {
 
 /// An endless iterator of signals over a [`SignalDelivery`] that it owns or borrows (`SD`),
 /// for adapters: [`poll_signal`](SignalIterator::poll_signal) yields signals one at a time.
+#[cfg(unix)]
 pub struct SignalIterator<SD, E: Exfiltrator> {
     signals: SD,
     iter: Pending<E>,
 }
 
+#[cfg(unix)]
 impl<SD, E: Exfiltrator> SignalIterator<SD, E> {
     /// Creates the iterator; starts with the [`pending`](SignalDelivery::pending) batch.
     pub fn new<R>(mut signals: SD) -> Self
@@ -590,6 +620,7 @@ impl<SD, E: Exfiltrator> SignalIterator<SD, E> {
     }
 }
 
+#[cfg(unix)]
 impl<SD: fmt::Debug, E: Exfiltrator> fmt::Debug for SignalIterator<SD, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SignalIterator")
@@ -599,7 +630,9 @@ impl<SD: fmt::Debug, E: Exfiltrator> fmt::Debug for SignalIterator<SD, E> {
 }
 
 /// A [`SignalIterator`] that owns its [`SignalDelivery`].
+#[cfg(unix)]
 pub type OwningSignalIterator<R, E> = SignalIterator<SignalDelivery<R, E>, E>;
 
 /// A [`SignalIterator`] that borrows its [`SignalDelivery`] mutably.
+#[cfg(unix)]
 pub type RefSignalIterator<'a, R, E> = SignalIterator<&'a mut SignalDelivery<R, E>, E>;

@@ -75,6 +75,7 @@
 
 pub mod backend;
 pub mod exfiltrator;
+#[cfg(unix)]
 mod fork;
 mod shared;
 mod wake;
@@ -82,16 +83,20 @@ mod wake;
 use std::borrow::Borrow;
 use std::fmt;
 use std::io::Error;
+#[cfg(unix)]
 use std::os::unix::io::{AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use libc::c_int;
 
-use self::backend::{Core, SignalDelivery};
+use self::backend::Core;
+#[cfg(unix)]
+use self::backend::SignalDelivery;
 pub use self::backend::{Handle, Pending};
 use self::exfiltrator::{Exfiltrator, SignalOnly};
 use self::shared::Shared;
 use self::wake::{Parker, Wake};
+#[cfg(unix)]
 use crate::sys;
 
 /// Interest in a set of signals, reporting what the exfiltrator `E` extracts from each.
@@ -121,9 +126,10 @@ pub struct SignalsInfo<E: Exfiltrator = SignalOnly>(Inner<E>);
 
 /// What the blocked reader sleeps on (chosen in [`wake`]).
 enum Inner<E: Exfiltrator> {
-    /// Linux, Android: a semaphore the handler posts directly (see [`wake`]).
+    /// Linux, Android, Windows: a semaphore the handler posts directly (see [`wake`]).
     Park(Core<E>),
-    /// Elsewhere: a self-pipe, read with one blocking `read` per wake-up.
+    /// Other Unix systems: a self-pipe, read with one blocking `read` per wake-up.
+    #[cfg(unix)]
     Pipe(SignalDelivery<OwnedFd, E>),
 }
 
@@ -158,15 +164,23 @@ impl<E: Exfiltrator> SignalsInfo<E> {
         I: IntoIterator<Item = S>,
         S: Borrow<c_int>,
     {
+        #[cfg(unix)]
         if let Ok(parker) = Parker::new() {
             let shared = Shared::new(exfiltrator, Wake::Park(parker));
             return Ok(SignalsInfo(Inner::Park(Core::new(shared, signals)?)));
         }
-        Self::with_self_pipe(signals, exfiltrator)
+        #[cfg(unix)]
+        return Self::with_self_pipe(signals, exfiltrator);
+        #[cfg(windows)]
+        {
+            let shared = Shared::new(exfiltrator, Wake::Park(Parker::new()?));
+            Ok(SignalsInfo(Inner::Park(Core::new(shared, signals)?)))
+        }
     }
 
     /// The portable form, waiting on a self-pipe: the only one on systems other than Linux
-    /// and Android.
+    /// and Android (and Windows, which has no pipe a signal handler could write to).
+    #[cfg(unix)]
     fn with_self_pipe<I, S>(signals: I, exfiltrator: E) -> Result<Self, Error>
     where
         I: IntoIterator<Item = S>,
@@ -180,6 +194,7 @@ impl<E: Exfiltrator> SignalsInfo<E> {
     fn core(&self) -> &Core<E> {
         match &self.0 {
             Inner::Park(core) => core,
+            #[cfg(unix)]
             Inner::Pipe(delivery) => delivery.core(),
         }
     }
@@ -208,6 +223,7 @@ impl<E: Exfiltrator> SignalsInfo<E> {
                 core.shared().consume_wake_ups();
                 core.batch()
             }
+            #[cfg(unix)]
             Inner::Pipe(delivery) => delivery.pending(),
         }
     }
@@ -276,7 +292,9 @@ impl<E: Exfiltrator> SignalsInfo<E> {
                 core.shared().park(deadline);
             }
             // Deliveries left by a batch dropped part-way have no byte in the pipe any more.
+            #[cfg(unix)]
             Inner::Pipe(delivery) if delivery.core().shared().has_pending() => {}
+            #[cfg(unix)]
             Inner::Pipe(delivery) => {
                 if let Err(err) = wake::pipe::wait(delivery.get_read().as_raw_fd(), deadline) {
                     // Only possible if someone closed our private descriptor.
@@ -314,6 +332,7 @@ impl<E: Exfiltrator> fmt::Debug for SignalsInfo<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0 {
             Inner::Park(core) => f.debug_tuple("Signals").field(core).finish(),
+            #[cfg(unix)]
             Inner::Pipe(delivery) => f.debug_tuple("Signals").field(delivery).finish(),
         }
     }
@@ -362,5 +381,5 @@ impl<E: Exfiltrator> fmt::Debug for Forever<'_, E> {
 /// [`SignalsInfo`] reporting just signal numbers: the simple, common case.
 pub type Signals = SignalsInfo<SignalOnly>;
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests;

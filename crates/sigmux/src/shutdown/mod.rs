@@ -148,7 +148,7 @@ mod sys;
 mod sys;
 
 #[cfg(windows)]
-pub use self::sys::ConsoleEvent;
+pub use crate::console::ConsoleEvent;
 
 /// Runs sigmux's console control handler for the event `code` on a new thread, as Windows
 /// does for a real event; returns the thread, whose result is what the handler returned.
