@@ -217,15 +217,26 @@
 //!   numbers a signal may have and the `siginfo_t` fields that are filled in vary. macOS does
 //!   not fill in `si_code`, so the cause is [`Unknown`](low_level::siginfo::Cause::Unknown)
 //!   there and the sender is reported when its fields are non-zero.
-//! * **Windows**: only [`flag`], [`consts`] and parts of [`low_level`] exist, over the C
-//!   runtime's `signal` (`SIGINT`, `SIGTERM`, `SIGBREAK`, `SIGABRT`, …), as in signal-hook.
-//!   Also [`Shutdown`], over console events (Ctrl-C, Ctrl-Break, close, logoff, shutdown).
+//! * **Windows**: the C runtime's `signal` (`SIGINT`, `SIGTERM`, `SIGBREAK`, `SIGABRT`, …)
+//!   and the console events (Ctrl-C, Ctrl-Break, close, logoff, shutdown); see the table.
+//!
+//! | API | Linux | other Unix | Windows |
+//! | --- | --- | --- | --- |
+//! | [`flag`] | yes | yes | yes, C runtime signals only (no console events beyond what the C runtime turns into `SIGINT`/`SIGBREAK`) |
+//! | [`Shutdown`] | yes | yes (a deadline costs a thread) | yes, over the console events; exits with `STATUS_CONTROL_C_EXIT` instead of dying by a signal; holds the process open after a close until `finish` or drop |
+//! | [`Signals`](iterator::Signals): `pending`, `wait`, `wait_timeout`, `forever`, [`Handle`](iterator::Handle) | yes; sleeps on a semaphore | yes; sleeps on a self-pipe | yes; sleeps on a semaphore object; console events as `SIGINT`, `SIGBREAK`, `SIGCLOSE`, `SIGLOGOFF`, `SIGSHUTDOWN`; holds the process open after a close until the iterator is done ([details](iterator#windows)) |
+//! | [`WithRawSiginfo`](iterator::exfiltrator::WithRawSiginfo), [`WithOrigin`](iterator::exfiltrator::WithOrigin), [`low_level::siginfo`] | yes, every field | yes; fewer fields filled in (macOS: no cause) | no (the C runtime passes no `siginfo_t`) |
+//! | [`iterator::backend`] (`SignalDelivery`, `SignalIterator`), [`low_level::pipe`] | yes | yes | no (no pipe a signal handler could write to); [`Handle`](iterator::Handle) and [`Pending`](iterator::Pending) only |
+//! | sigmux-mio | yes | yes | no |
+//! | sigmux-tokio, sigmux-async-std | yes | yes | no |
+//! | [`low_level::register`], [`raise`](low_level::raise), [`emulate_default_handler`](low_level::emulate_default_handler) | yes | yes | yes, C runtime signals (one-shot handlers re-armed by the registry) |
+//! | `fork` safety | yes | yes | no `fork` |
 //!
 //!
 //! # Features
 //!
 //! * `channel` (default): [`low_level::channel`].
-//! * `iterator` (default): [`iterator`] (Unix only).
+//! * `iterator` (default): [`iterator`].
 //! * `extended-siginfo`: [`WithOrigin`](iterator::exfiltrator::WithOrigin).
 //! * `extended-siginfo-raw`: [`low_level::siginfo`] alone, without the iterator. Unlike
 //!   signal-hook, neither needs a C compiler.

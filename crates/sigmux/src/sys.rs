@@ -26,8 +26,8 @@ use libc::c_int;
 pub(crate) const MAX_SIGNUM: usize = sigmux_registry::__SLOTS;
 
 /// The number of per-signal slots the iterator keeps on Windows: the C runtime's signals and
-/// the console events' numbers above them ([`SIGCLOSE`](crate::consts::SIGCLOSE) …
-/// [`SIGSHUTDOWN`](crate::consts::SIGSHUTDOWN)).
+/// the console events' numbers above them (`SIGCLOSE` …
+/// `SIGSHUTDOWN`).
 #[cfg(all(feature = "iterator", windows))]
 pub(crate) const MAX_SIGNUM: usize = {
     let console = crate::consts::SIGSHUTDOWN as usize + 1;

@@ -252,3 +252,51 @@ fn shutdown_and_iterator_share_the_console_handler() {
     drop(shutdown);
     assert!(!handler.join().unwrap());
 }
+
+/// The `signals` example (built by `cargo test` with the tests), under a real Ctrl-C it
+/// presses itself: the same code path as on Unix, and the default handler's exit status.
+#[test]
+fn the_signals_example_handles_a_real_ctrl_c() {
+    let _lock = lock();
+    let exe = std::env::current_exe().unwrap();
+    let example = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .unwrap()
+        .join("examples")
+        .join("signals.exe");
+    assert!(
+        example.exists(),
+        "{} not built (run the whole `cargo test`, which builds the examples)",
+        example.display()
+    );
+    // The Ctrl-C goes to every process on the console, this one included: take it here too.
+    let mut ours = Signals::new([SIGINT]).unwrap();
+    let out = std::process::Command::new(&example)
+        .arg("--press-ctrl-c")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if out.status.code() == Some(3) {
+        // No console to press Ctrl-C in: only an explicit opt-out passes.
+        assert!(
+            std::env::var_os("SIGMUX_TEST_NO_CONSOLE").is_some(),
+            "no console (under wine, run with WINE_PTY=1): {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return;
+    }
+    assert!(
+        stdout.contains("got SIGINT: stopping") && stdout.contains("cleanup done"),
+        "{:?}",
+        stdout
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0xC000_013Au32 as i32),
+        "{:?}",
+        stdout
+    );
+    drop(ours.pending());
+}

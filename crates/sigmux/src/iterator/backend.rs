@@ -153,6 +153,7 @@ impl Handle {
     /// [`SignalDelivery`]/[`Signals`](super::Signals) of this handle was dropped.
     ///
     /// ```
+    /// # #[cfg(unix)] {
     /// use sigmux::iterator::Signals;
     ///
     /// let signals = Signals::new([libc::SIGUSR1])?;
@@ -162,6 +163,7 @@ impl Handle {
     /// let err = handle.add_signal(1000).unwrap_err();
     /// assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
     /// assert!(err.to_string().contains("1000"));
+    /// # }
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn add_signal(&self, signal: c_int) -> Result<(), Error> {
@@ -179,6 +181,7 @@ impl Handle {
     /// default action back.
     ///
     /// ```
+    /// # #[cfg(unix)] {
     /// use sigmux::iterator::Signals;
     /// use sigmux::low_level::raise;
     ///
@@ -187,6 +190,7 @@ impl Handle {
     /// raise(libc::SIGUSR2)?;
     /// assert!(signals.handle().remove_signal(libc::SIGUSR1));
     /// assert_eq!(signals.pending().collect::<Vec<_>>(), [libc::SIGUSR2]);
+    /// # }
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn remove_signal(&self, signal: c_int) -> bool {

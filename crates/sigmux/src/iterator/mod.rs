@@ -15,6 +15,7 @@
 //! A loop that picks up signals between pieces of work:
 //!
 //! ```
+//! # #[cfg(unix)] {
 //! use sigmux::consts::signal::*;
 //! use sigmux::iterator::Signals;
 //!
@@ -29,12 +30,14 @@
 //!     }
 //!     // one bounded piece of work
 //! }
+//! # }
 //! # Ok::<(), std::io::Error>(())
 //! ```
 //!
 //! A thread dedicated to signals, shut down through its [`Handle`]:
 //!
 //! ```
+//! # #[cfg(unix)] {
 //! use std::thread;
 //!
 //! use sigmux::consts::{SIGUSR1, SIGUSR2};
@@ -52,6 +55,7 @@
 //! // … the program runs; at shutdown:
 //! handle.close();
 //! thread.join().unwrap();
+//! # }
 //! # Ok::<(), std::io::Error>(())
 //! ```
 //!
@@ -72,6 +76,63 @@
 //!
 //! The adapters' [`backend`] always uses a pipe (or socket), since that is what an event loop
 //! can wait on.
+//!
+//! # Windows
+//!
+//! The iterator exists on Windows too, for [`SignalOnly`] (the C runtime passes no
+//! `siginfo_t`). It reports the C runtime's signals (`SIGINT`, `SIGTERM`, `SIGBREAK`,
+//! `SIGABRT`, …, through `signal`) *and* the console control events, each under a signal
+//! number, so one `match` serves both systems:
+//!
+//! | console event | reported as |
+//! | --- | --- |
+//! | Ctrl-C (`CTRL_C_EVENT`) | [`SIGINT`](crate::consts::SIGINT) |
+//! | Ctrl-Break (`CTRL_BREAK_EVENT`) | `SIGBREAK` |
+//! | console closed (`CTRL_CLOSE_EVENT`) | `SIGCLOSE` (24) |
+//! | log-off (`CTRL_LOGOFF_EVENT`, services) | `SIGLOGOFF` (25) |
+//! | system shutdown (`CTRL_SHUTDOWN_EVENT`, services) | `SIGSHUTDOWN` (26) |
+//!
+//! `SIGCLOSE`, `SIGLOGOFF` and `SIGSHUTDOWN` are sigmux's numbers, above the C runtime's
+//! (which end at 22); only the iterator knows them (not [`flag`](crate::flag) nor
+//! [`low_level`](crate::low_level)). An iterator that reports `SIGINT` or `SIGBREAK` also
+//! takes the console event, so the process is not killed by it, as on Unix.
+//!
+//! **Closing events do not kill before the cleanup.** Windows kills a process as soon as its
+//! console handlers return from a close, log-off or shutdown event. So after an iterator has
+//! been given such an event, sigmux's console handler keeps the process alive until the
+//! iterator is *done* with it: dropped (the [`Signals`] value itself, not a [`Handle`]),
+//! [closed](Handle::close), or the signal [removed](Handle::remove_signal) — whichever comes
+//! first — or the program ends the process itself (returning from `main`,
+//! `std::process::exit`), or Windows stops waiting (about 5 seconds after a close;
+//! configurable by the system for log-off and shutdown). It then passes the event on, and the
+//! default handler ends the process. An iterator that does not report the event, or is
+//! already closed, does not hold anything: the default behaviour is unchanged. The console
+//! handler is the one [`Shutdown`](crate::Shutdown) uses; when both take a closing event, the
+//! process is held until both are done.
+//!
+//! The wake-up is the parker of Linux over a Windows semaphore object (`ReleaseSemaphore` in
+//! the handler, `WaitForSingleObject` in the reader): no pipe, no socket.
+//!
+//! ```no_run
+//! use sigmux::consts::*;
+//! use sigmux::iterator::Signals;
+//!
+//! #[cfg(unix)]
+//! let watched = [SIGTERM, SIGINT, SIGHUP];
+//! #[cfg(windows)]
+//! let watched = [SIGTERM, SIGINT, SIGBREAK, SIGCLOSE];
+//! let mut signals = Signals::new(watched)?;
+//! for signal in &mut signals {
+//!     match signal {
+//!         SIGINT | SIGTERM => break, // Ctrl-C on both systems
+//!         #[cfg(windows)]
+//!         SIGCLOSE => break, // the console is closing: Windows waits for the cleanup
+//!         _ => { /* reload */ }
+//!     }
+//! }
+//! // clean up, then drop `signals` (or end the process)
+//! # Ok::<(), std::io::Error>(())
+//! ```
 
 pub mod backend;
 pub mod exfiltrator;
@@ -113,6 +174,7 @@ use crate::sys;
 /// # Example
 ///
 /// ```
+/// # #[cfg(unix)] {
 /// use sigmux::iterator::Signals;
 /// use sigmux::low_level::raise;
 ///
@@ -120,6 +182,7 @@ use crate::sys;
 /// raise(libc::SIGUSR1)?;
 /// raise(libc::SIGUSR1)?; // coalesced with the first
 /// assert_eq!(signals.wait().collect::<Vec<_>>(), [libc::SIGUSR1]);
+/// # }
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct SignalsInfo<E: Exfiltrator = SignalOnly>(Inner<E>);
@@ -145,7 +208,7 @@ impl<E: Exfiltrator> SignalsInfo<E> {
     /// ```
     /// use sigmux::iterator::Signals;
     ///
-    /// let err = Signals::new([libc::SIGUSR1, 1000]).unwrap_err();
+    /// let err = Signals::new([sigmux::consts::SIGTERM, 1000]).unwrap_err();
     /// assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
     /// assert!(err.to_string().contains("1000"));
     /// ```
@@ -265,6 +328,7 @@ impl<E: Exfiltrator> SignalsInfo<E> {
     /// As for [`wait`](SignalsInfo::wait).
     ///
     /// ```
+    /// # #[cfg(unix)] {
     /// use std::time::Duration;
     /// use sigmux::iterator::Signals;
     ///
@@ -273,6 +337,7 @@ impl<E: Exfiltrator> SignalsInfo<E> {
     /// sigmux::low_level::raise(libc::SIGUSR1)?;
     /// let got: Vec<_> = signals.wait_timeout(Duration::from_secs(60)).collect();
     /// assert_eq!(got, [libc::SIGUSR1]);
+    /// # }
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn wait_timeout(&mut self, timeout: Duration) -> Pending<E> {
