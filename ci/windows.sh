@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Builds the tests of the crates that support Windows (sigmux-registry, sigmux, and the
-# portable bad-input test of sigmux-stress) for
-# x86_64-pc-windows-gnu and runs them under wine, with the shared tool (it installs Debian's
-# rustc-web, mingw-w64 and wine on first use). The adapters, like their signal-hook
-# counterparts, are Unix-only.
+# Builds the tests of the crates that support Windows (sigmux-registry, sigmux with its
+# iterator and Shutdown, sigmux-tokio, sigmux-async-std, and the portable bad-input test of
+# sigmux-stress) for x86_64-pc-windows-gnu and runs them under wine, with the shared tool (it
+# installs Debian's rustc-web, mingw-w64 and wine on first use). sigmux-mio, like its
+# signal-hook counterpart, is Unix-only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tool="${SIGMUX_WINE_TOOL:-../shared/tools/windows-tests-under-wine.sh}"
@@ -16,12 +16,15 @@ if [ ! -f "$tool" ]; then
     exit 1
 fi
 export CARGO_TARGET_DIR_WINE="${CARGO_TARGET_DIR_WINE:-$PWD/target/wine}"
-for crate in crates/sigmux-registry crates/sigmux crates/sigmux-stress; do
+# sigmux (iterator, Shutdown, the `signals` example) and the adapters need a real console
+# (WINE_PTY=1) for their GenerateConsoleCtrlEvent tests. The adapters run their test targets
+# only (--tests): their doc examples are written for Unix signals.
+for crate in crates/sigmux-registry crates/sigmux crates/sigmux-tokio crates/sigmux-async-std crates/sigmux-stress; do
     echo "--- $crate"
-    if [ "$crate" = crates/sigmux ]; then
-        # A real console, for the Ctrl-C test of tests/shutdown_windows.rs.
-        WINE_PTY=1 bash "$tool" "$crate"
-    else
-        bash "$tool" "$crate"
-    fi
+    case "$crate" in
+        crates/sigmux) WINE_PTY=1 bash "$tool" "$crate" ;;
+        crates/sigmux-tokio) WINE_PTY=1 bash "$tool" "$crate" --all-features --tests ;;
+        crates/sigmux-async-std) WINE_PTY=1 bash "$tool" "$crate" --tests ;;
+        *) bash "$tool" "$crate" ;;
+    esac
 done

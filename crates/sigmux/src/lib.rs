@@ -226,9 +226,9 @@
 //! | [`Shutdown`] | yes | yes (a deadline costs a thread) | yes, over the console events; exits with `STATUS_CONTROL_C_EXIT` instead of dying by a signal; holds the process open after a close until `finish` or drop |
 //! | [`Signals`](iterator::Signals): `pending`, `wait`, `wait_timeout`, `forever`, [`Handle`](iterator::Handle) | yes; sleeps on a semaphore | yes; sleeps on a self-pipe | yes; sleeps on a semaphore object; console events as `SIGINT`, `SIGBREAK`, `SIGCLOSE`, `SIGLOGOFF`, `SIGSHUTDOWN`; holds the process open after a close until the iterator is done ([details](iterator#windows)) |
 //! | [`WithRawSiginfo`](iterator::exfiltrator::WithRawSiginfo), [`WithOrigin`](iterator::exfiltrator::WithOrigin), [`low_level::siginfo`] | yes, every field | yes; fewer fields filled in (macOS: no cause) | no (the C runtime passes no `siginfo_t`) |
-//! | [`iterator::backend`] (`SignalDelivery`, `SignalIterator`), [`low_level::pipe`] | yes | yes | no (no pipe a signal handler could write to); [`Handle`](iterator::Handle) and [`Pending`](iterator::Pending) only |
+//! | [`iterator::backend`] (`SignalDelivery`, `SignalIterator`), [`low_level::pipe`] | yes | yes | no (no pipe a signal handler could write to); `ThreadDelivery` instead |
 //! | sigmux-mio | yes | yes | no |
-//! | sigmux-tokio, sigmux-async-std | yes | yes | no |
+//! | sigmux-tokio, sigmux-async-std | yes; a pipe in the reactor | yes; a pipe in the reactor | yes, same items; a helper thread per stream wakes the task (`iterator::backend::ThreadDelivery`), no reactor involved |
 //! | [`low_level::register`], [`raise`](low_level::raise), [`emulate_default_handler`](low_level::emulate_default_handler) | yes | yes | yes, C runtime signals (one-shot handlers re-armed by the registry) |
 //! | `fork` safety | yes | yes | no `fork` |
 //!

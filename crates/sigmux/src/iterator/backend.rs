@@ -32,6 +32,8 @@ use super::fork::{self, Tracked};
 #[cfg(unix)]
 use super::shared::Wake;
 use super::shared::{Control, Shared};
+#[cfg(windows)]
+pub use super::waiter::ThreadDelivery;
 #[cfg(unix)]
 use crate::low_level::pipe::WakeFd;
 #[cfg(unix)]

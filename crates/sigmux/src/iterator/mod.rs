@@ -139,6 +139,8 @@ pub mod exfiltrator;
 #[cfg(unix)]
 mod fork;
 mod shared;
+#[cfg(windows)]
+mod waiter;
 mod wake;
 
 use std::borrow::Borrow;
