@@ -16,15 +16,22 @@ if [ ! -f "$tool" ]; then
     exit 1
 fi
 export CARGO_TARGET_DIR_WINE="${CARGO_TARGET_DIR_WINE:-$PWD/target/wine}"
-# sigmux (iterator, Shutdown, the `signals` example) and the adapters need a real console
-# (WINE_PTY=1) for their GenerateConsoleCtrlEvent tests. The adapters run their test targets
+# A wine prefix of this checkout's own, not the machine-wide default: the tool ends every run
+# with `wineserver -k`, which kills every wine process of the prefix. With one prefix shared
+# by concurrent runs (other checkouts, other jobs on the machine), one run's end killed the
+# other's tests mid-flight: a test binary exiting with status 1 and no output, or a test's
+# CreateProcess failing with "internal error" 1359 (reproduced: `wineserver -k` during a
+# loop of CreateProcess calls). Made on first use (wineboot, about 20 s), reused afterwards.
+export WINEPREFIX="${WINEPREFIX:-$CARGO_TARGET_DIR_WINE/prefix}"
+# sigmux (iterator, Shutdown, the `signals` example) needs a real console
+# (WINE_PTY=1) for its GenerateConsoleCtrlEvent tests. The adapters run their test targets
 # only (--tests): their doc examples are written for Unix signals.
 for crate in crates/sigmux-registry crates/sigmux crates/sigmux-tokio crates/sigmux-async-std crates/sigmux-stress; do
     echo "--- $crate"
     case "$crate" in
         crates/sigmux) WINE_PTY=1 bash "$tool" "$crate" ;;
-        crates/sigmux-tokio) WINE_PTY=1 bash "$tool" "$crate" --all-features --tests ;;
-        crates/sigmux-async-std) WINE_PTY=1 bash "$tool" "$crate" --tests ;;
+        crates/sigmux-tokio) bash "$tool" "$crate" --all-features --tests ;;
+        crates/sigmux-async-std) bash "$tool" "$crate" --tests ;;
         *) bash "$tool" "$crate" ;;
     esac
 done
