@@ -349,7 +349,12 @@ mod siginfo {
 }
 
 /// What `si_code` says about a signal, decoded with this platform's constants.
+///
+/// The `SI_*` causes (`Kernel` … `MesgQ`) are only decoded on Linux and Android, the systems
+/// for which `libc` names those codes: elsewhere they are never built, hence the narrow
+/// `allow`.
 #[cfg(all(feature = "extended-siginfo-raw", not(windows)))]
+#[cfg_attr(not(any(target_os = "linux", target_os = "android")), allow(dead_code))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Code {
     Unknown,

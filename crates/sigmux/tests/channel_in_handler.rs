@@ -25,13 +25,13 @@ fn handlers_interrupting_recv_on_its_own_thread_neither_deadlock_nor_reorder() {
         .unwrap();
         let stop: &'static AtomicBool = Box::leak(Box::new(AtomicBool::new(false)));
         // SAFETY: pthread_self has no preconditions.
-        let receiver = unsafe { libc::pthread_self() };
+        let receiver = ThreadId(unsafe { libc::pthread_self() });
         let sender = thread::spawn(move || {
             let mut sent = 0usize;
             while !stop.load(Ordering::Relaxed) {
                 // SAFETY: the receiving thread lives until `stop` is set and this thread is
                 // joined.
-                unsafe { libc::pthread_kill(receiver, SIGUSR1) };
+                unsafe { libc::pthread_kill(receiver.get(), SIGUSR1) };
                 sent += 1;
                 if sent % 64 == 0 {
                     thread::yield_now();
@@ -61,4 +61,17 @@ fn handlers_interrupting_recv_on_its_own_thread_neither_deadlock_nor_reorder() {
         0
     })
     .assert_success();
+}
+
+/// A thread's `pthread_t`, to hand to another thread (a raw pointer on musl, so not `Send`
+/// by itself).
+struct ThreadId(libc::pthread_t);
+
+// SAFETY: a thread id is a plain value; moving it to another thread touches nothing.
+unsafe impl Send for ThreadId {}
+
+impl ThreadId {
+    fn get(&self) -> libc::pthread_t {
+        self.0
+    }
 }

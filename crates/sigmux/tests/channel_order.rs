@@ -57,7 +57,8 @@ fn several_receivers_get_each_senders_values_in_order() {
             })
         })
         .collect();
-    let stalled: Arc<Mutex<Vec<libc::pthread_t>>> = Arc::default();
+    // Thread ids as numbers: `pthread_t` is a raw pointer (not `Send`) on musl.
+    let stalled: Arc<Mutex<Vec<usize>>> = Arc::default();
     let receivers: Vec<_> = (0..RECEIVERS)
         .map(|_| {
             let (channel, done) = (Arc::clone(&channel), Arc::clone(&senders_done));
@@ -67,7 +68,7 @@ fn several_receivers_get_each_senders_values_in_order() {
                 stalled
                     .lock()
                     .unwrap()
-                    .push(unsafe { libc::pthread_self() });
+                    .push(unsafe { libc::pthread_self() } as usize);
                 start.wait();
                 // Per sender: the last value seen, and how often a value came after a later one.
                 let mut last: [Option<usize>; SENDERS] = [None; SENDERS];
@@ -99,7 +100,7 @@ fn several_receivers_get_each_senders_values_in_order() {
             while !stop.load(Ordering::SeqCst) {
                 for &thread in stalled.lock().unwrap().iter() {
                     // SAFETY: the receivers are joined only after this loop stops.
-                    unsafe { libc::pthread_kill(thread, libc::SIGUSR1) };
+                    unsafe { libc::pthread_kill(thread as libc::pthread_t, libc::SIGUSR1) };
                 }
                 thread::sleep(Duration::from_micros(50));
             }

@@ -279,7 +279,8 @@ mod timer {
                     tv_nsec: 0,
                 },
                 it_value: libc::timespec {
-                    tv_sec: delay.as_secs().min(i32::MAX as u64) as libc::time_t,
+                    // Capped to fit a 32-bit `time_t` (`as _`: the type is deprecated on musl).
+                    tv_sec: delay.as_secs().min(i32::MAX as u64) as _,
                     tv_nsec: nanos,
                 },
             };

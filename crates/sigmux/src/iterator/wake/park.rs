@@ -198,7 +198,9 @@ impl Sem {
             if left.is_zero() {
                 return false;
             }
-            let at = realtime_after(left);
+            // In slices of at most a day, so the absolute time fits any `time_t` (and a
+            // deadline too far to represent is simply waited for slice by slice).
+            let at = realtime_after(left.min(std::time::Duration::from_secs(86_400)));
             // SAFETY: as in `post`; `at` is a valid timespec.
             if unsafe { libc::sem_timedwait(self.0.get(), &at) } == 0 {
                 return true;
@@ -224,8 +226,7 @@ impl Sem {
     }
 }
 
-/// The realtime clock's time `left` from now, as `sem_timedwait` wants it (saturating far in
-/// the future).
+/// The realtime clock's time `left` (at most a day) from now, as `sem_timedwait` wants it.
 #[cfg(all(unix, not(sigmux_park_loom)))]
 fn realtime_after(left: std::time::Duration) -> libc::timespec {
     let now = std::time::SystemTime::now()
@@ -233,7 +234,8 @@ fn realtime_after(left: std::time::Duration) -> libc::timespec {
         .unwrap_or_default();
     let at = now.saturating_add(left);
     libc::timespec {
-        tv_sec: libc::time_t::try_from(at.as_secs()).unwrap_or(libc::time_t::MAX),
+        // Fits: now plus a day (`as _`: `time_t` is deprecated on musl).
+        tv_sec: at.as_secs() as _,
         tv_nsec: at.subsec_nanos() as _,
     }
 }
