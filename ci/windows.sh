@@ -1,23 +1,37 @@
 #!/usr/bin/env bash
-# Builds the tests of the crates that support Windows (sigmux-registry, sigmux, and the
-# portable bad-input test of sigmux-stress) for
-# x86_64-pc-windows-gnu and runs them under wine, with the shared tool (it installs Debian's
-# rustc-web, mingw-w64 and wine on first use). The adapters, like their signal-hook
-# counterparts, are Unix-only.
+# Builds the tests of the crates that support Windows (sigmux-registry, sigmux with its
+# iterator and Shutdown, sigmux-tokio, sigmux-async-std, and the portable bad-input test of
+# sigmux-stress) for x86_64-pc-windows-gnu and runs them under wine, with the shared tool (it
+# installs Debian's rustc-web, mingw-w64 and wine on first use). sigmux-mio, like its
+# signal-hook counterpart, is Unix-only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tool="../shared/tools/windows-tests-under-wine.sh"
+tool="${SIGMUX_WINE_TOOL:-../shared/tools/windows-tests-under-wine.sh}"
+# A git worktree under /work/wt/ has no ../shared: fall back on the machine's copy.
+if [ ! -f "$tool" ] && [ -f /work/shared/tools/windows-tests-under-wine.sh ]; then
+    tool=/work/shared/tools/windows-tests-under-wine.sh
+fi
 if [ ! -f "$tool" ]; then
     echo "ci/windows.sh: $tool not found; cannot run the Windows tests" >&2
     exit 1
 fi
 export CARGO_TARGET_DIR_WINE="${CARGO_TARGET_DIR_WINE:-$PWD/target/wine}"
-for crate in crates/sigmux-registry crates/sigmux crates/sigmux-stress; do
+# A wine prefix of this checkout's own, not the machine-wide default: the tool ends every run
+# with `wineserver -k`, which kills every wine process of the prefix. With one prefix shared
+# by concurrent runs (other checkouts, other jobs on the machine), one run's end killed the
+# other's tests mid-flight: a test binary exiting with status 1 and no output, or a test's
+# CreateProcess failing with "internal error" 1359 (reproduced: `wineserver -k` during a
+# loop of CreateProcess calls). Made on first use (wineboot, about 20 s), reused afterwards.
+export WINEPREFIX="${WINEPREFIX:-$CARGO_TARGET_DIR_WINE/prefix}"
+# sigmux (iterator, Shutdown, the `signals` example) needs a real console
+# (WINE_PTY=1) for its GenerateConsoleCtrlEvent tests. The adapters run their test targets
+# only (--tests): their doc examples are written for Unix signals.
+for crate in crates/sigmux-registry crates/sigmux crates/sigmux-tokio crates/sigmux-async-std crates/sigmux-stress; do
     echo "--- $crate"
-    if [ "$crate" = crates/sigmux ]; then
-        # A real console, for the Ctrl-C test of tests/shutdown_windows.rs.
-        WINE_PTY=1 bash "$tool" "$crate"
-    else
-        bash "$tool" "$crate"
-    fi
+    case "$crate" in
+        crates/sigmux) WINE_PTY=1 bash "$tool" "$crate" ;;
+        crates/sigmux-tokio) bash "$tool" "$crate" --all-features --tests ;;
+        crates/sigmux-async-std) bash "$tool" "$crate" --tests ;;
+        *) bash "$tool" "$crate" ;;
+    esac
 done

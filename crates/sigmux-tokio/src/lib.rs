@@ -204,46 +204,38 @@
 //!
 //! # Portability
 //!
-//! Unix only, as the crate it replaces: the wake-up channel is a pipe.
-// Unix only, like the crates it replaces: elsewhere the crate is empty (and the workspace builds).
-#![cfg(unix)]
+//! * **Unix**: as described above (a pipe in the reactor).
+//! * **Windows** (the crate it replaces is Unix only): the same [`Signals`]/[`SignalsInfo`]
+//!   with the same items — the C runtime's signals and the console events, which come as
+//!   signals (Ctrl-C as `SIGINT`, Ctrl-Break as `SIGBREAK`, a closing console as
+//!   `sigmux::consts::SIGCLOSE`, …; see `sigmux::iterator`'s Windows section). Windows has no
+//!   pipe a signal handler could write to, so no reactor is involved: a helper thread per
+//!   stream (`sigmux::iterator::backend::ThreadDelivery`) sleeps on the iterator's semaphore
+//!   and wakes the task's `Waker`. The cost: one mostly sleeping thread per stream, and one
+//!   more thread switch per wake-up than on Unix. So the stream also works outside a
+//!   runtime, [`take_error`](SignalsInfo::take_error) is always `None`, and there is no
+//!   `fork`. While a stream listens for `SIGCLOSE` (or `SIGLOGOFF`, `SIGSHUTDOWN`) and has
+//!   been given that event, the process is kept alive until the stream is dropped or
+//!   [closed](Handle::close) (or Windows' own deadline passes).
+// Unix and Windows (the crate it replaces is Unix only); elsewhere the crate is empty.
+#![cfg(any(unix, windows))]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings))))]
 #![warn(unreachable_pub)]
 #![deny(unsafe_code)]
 
+#[cfg(unix)]
 mod read_end;
-
-use sigmux::iterator::backend::AsyncCore;
-use sigmux::iterator::exfiltrator::{Exfiltrator, SignalOnly};
+#[cfg(unix)]
+mod unix;
+#[cfg(windows)]
+mod windows;
 
 pub use sigmux::consts;
 pub use sigmux::iterator::backend::Handle;
 pub use sigmux::iterator::exfiltrator;
 
-use read_end::ReadEnd;
-
-/// An asynchronous stream of arriving signals, with what the exfiltrator `E` extracts from
-/// each.
-///
-/// Signals of one kind that arrive in quick succession may be merged into one item; the items
-/// of one batch come in ascending signal-number order. Dropping the value unregisters its
-/// signals.
-///
-/// Unlike `signal-hook-tokio`, creating one does not panic outside a runtime, nor inside one
-/// without I/O: see [Runtimes](crate#runtimes).
-#[derive(Debug)]
-pub struct SignalsInfo<E: Exfiltrator = SignalOnly>(AsyncCore<ReadEnd, E>);
-
-/// [`SignalsInfo`] that yields just the signal numbers; what most programs want.
-pub type Signals = SignalsInfo<SignalOnly>;
-
-impl<E: Exfiltrator> SignalsInfo<E> {
-    sigmux::__adapter_surface!(controls AsyncCore<ReadEnd, E>);
-    sigmux::__adapter_surface!(stream "signal-hook-tokio");
-}
-
-sigmux::__adapter_surface!(futures_core futures_core_0_3
-    #[cfg(feature = "futures-v0_3")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "futures-v0_3")))]
-);
+#[cfg(unix)]
+pub use crate::unix::{Signals, SignalsInfo};
+#[cfg(windows)]
+pub use crate::windows::{Signals, SignalsInfo};

@@ -37,6 +37,26 @@ pub mod signal {
     /// Windows: Ctrl-Break was pressed in the console.
     #[cfg(windows)]
     pub const SIGBREAK: libc::c_int = 21;
+
+    /// Windows, not a C runtime signal: the console event `CTRL_CLOSE_EVENT` (the console
+    /// window is being closed), as the [iterator](crate::iterator) reports it. Chosen above
+    /// the C runtime's signal numbers (which end at 22), so it never means anything else.
+    ///
+    /// The other console events arrive as signals: Ctrl-C as [`SIGINT`], Ctrl-Break as
+    /// [`SIGBREAK`]. While an iterator listens for this one, Windows does not kill the process
+    /// before the program is done with the event (see the [iterator](crate::iterator#windows)).
+    #[cfg(windows)]
+    pub const SIGCLOSE: libc::c_int = 24;
+
+    /// Windows, not a C runtime signal: the console event `CTRL_LOGOFF_EVENT` (the user is
+    /// logging off; services only). See [`SIGCLOSE`].
+    #[cfg(windows)]
+    pub const SIGLOGOFF: libc::c_int = 25;
+
+    /// Windows, not a C runtime signal: the console event `CTRL_SHUTDOWN_EVENT` (the system
+    /// is shutting down; services only). See [`SIGCLOSE`].
+    #[cfg(windows)]
+    pub const SIGSHUTDOWN: libc::c_int = 26;
 }
 
 pub use self::signal::*;

@@ -224,15 +224,26 @@
 //!   numbers a signal may have and the `siginfo_t` fields that are filled in vary. macOS does
 //!   not fill in `si_code`, so the cause is [`Unknown`](low_level::siginfo::Cause::Unknown)
 //!   there and the sender is reported when its fields are non-zero.
-//! * **Windows**: only [`flag`], [`consts`] and parts of [`low_level`] exist, over the C
-//!   runtime's `signal` (`SIGINT`, `SIGTERM`, `SIGBREAK`, `SIGABRT`, …), as in signal-hook.
-//!   Also [`Shutdown`], over console events (Ctrl-C, Ctrl-Break, close, logoff, shutdown).
+//! * **Windows**: the C runtime's `signal` (`SIGINT`, `SIGTERM`, `SIGBREAK`, `SIGABRT`, …)
+//!   and the console events (Ctrl-C, Ctrl-Break, close, logoff, shutdown); see the table.
+//!
+//! | API | Linux | other Unix | Windows |
+//! | --- | --- | --- | --- |
+//! | [`flag`] | yes | yes | yes, C runtime signals only (no console events beyond what the C runtime turns into `SIGINT`/`SIGBREAK`) |
+//! | [`Shutdown`] | yes | yes (a deadline costs a thread) | yes, over the console events; exits with `STATUS_CONTROL_C_EXIT` instead of dying by a signal; holds the process open after a close until `finish` or drop |
+//! | [`Signals`](iterator::Signals): `pending`, `wait`, `wait_timeout`, `forever`, [`Handle`](iterator::Handle) | yes; sleeps on a semaphore | yes; sleeps on a self-pipe | yes; sleeps on a semaphore object; console events as `SIGINT`, `SIGBREAK`, `SIGCLOSE`, `SIGLOGOFF`, `SIGSHUTDOWN`; holds the process open after a close until the iterator is done ([details](iterator#windows)) |
+//! | [`WithRawSiginfo`](iterator::exfiltrator::WithRawSiginfo), [`WithOrigin`](iterator::exfiltrator::WithOrigin), [`low_level::siginfo`] | yes, every field | yes; fewer fields filled in (macOS: no cause) | no (the C runtime passes no `siginfo_t`) |
+//! | [`iterator::backend`] (`SignalDelivery`, `SignalIterator`), [`low_level::pipe`] | yes | yes | no (no pipe a signal handler could write to); `ThreadDelivery` instead |
+//! | sigmux-mio | yes | yes | no |
+//! | sigmux-tokio, sigmux-async-std | yes; a pipe in the reactor | yes; a pipe in the reactor | yes, same items; a helper thread per stream wakes the task (`iterator::backend::ThreadDelivery`), no reactor involved |
+//! | [`low_level::register`], [`raise`](low_level::raise), [`emulate_default_handler`](low_level::emulate_default_handler) | yes | yes | yes, C runtime signals (one-shot handlers re-armed by the registry) |
+//! | `fork` safety | yes | yes | no `fork` |
 //!
 //!
 //! # Features
 //!
 //! * `channel` (default): [`low_level::channel`].
-//! * `iterator` (default): [`iterator`] (Unix only).
+//! * `iterator` (default): [`iterator`].
 //! * `extended-siginfo`: [`WithOrigin`](iterator::exfiltrator::WithOrigin).
 //! * `extended-siginfo-raw`: [`low_level::siginfo`] alone, without the iterator. Unlike
 //!   signal-hook, neither needs a C compiler.
@@ -250,11 +261,13 @@
 #[cfg(unix)]
 #[cfg_attr(docsrs, doc(cfg(unix)))]
 pub mod child;
+#[cfg(windows)]
+mod console;
 pub mod consts;
 pub mod docs;
 pub mod flag;
-#[cfg(all(not(windows), feature = "iterator"))]
-#[cfg_attr(docsrs, doc(cfg(all(unix, feature = "iterator"))))]
+#[cfg(feature = "iterator")]
+#[cfg_attr(docsrs, doc(cfg(feature = "iterator")))]
 pub mod iterator;
 pub mod low_level;
 pub mod shutdown;

@@ -14,16 +14,32 @@
 //! Functions documented as *async-signal-safe* only make system calls listed as such by POSIX
 //! and touch no memory besides their arguments and the stack.
 
+#[cfg(unix)]
 use std::io;
 
+#[cfg(unix)]
 use libc::c_int;
 
 /// The number of per-signal slots the iterator keeps; every valid signal is below it (the
 /// registry's table size: the registry decides what a valid signal is).
-#[cfg(feature = "iterator")]
+#[cfg(all(feature = "iterator", unix))]
 pub(crate) const MAX_SIGNUM: usize = sigmux_registry::__SLOTS;
 
+/// The number of per-signal slots the iterator keeps on Windows: the C runtime's signals and
+/// the console events' numbers above them (`SIGCLOSE` …
+/// `SIGSHUTDOWN`).
+#[cfg(all(feature = "iterator", windows))]
+pub(crate) const MAX_SIGNUM: usize = {
+    let console = crate::consts::SIGSHUTDOWN as usize + 1;
+    if sigmux_registry::__SLOTS > console {
+        sigmux_registry::__SLOTS
+    } else {
+        console
+    }
+};
+
 /// Turns a `-1` result into the current `errno` as an [`io::Error`].
+#[cfg(unix)]
 pub(crate) fn cvt<T: Copy + PartialEq + From<i8>>(result: T) -> io::Result<T> {
     if result == T::from(-1) {
         Err(io::Error::last_os_error())

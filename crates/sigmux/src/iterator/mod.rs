@@ -15,6 +15,7 @@
 //! A loop that picks up signals between pieces of work:
 //!
 //! ```
+//! # #[cfg(unix)] {
 //! use sigmux::consts::signal::*;
 //! use sigmux::iterator::Signals;
 //!
@@ -29,12 +30,14 @@
 //!     }
 //!     // one bounded piece of work
 //! }
+//! # }
 //! # Ok::<(), std::io::Error>(())
 //! ```
 //!
 //! A thread dedicated to signals, shut down through its [`Handle`]:
 //!
 //! ```
+//! # #[cfg(unix)] {
 //! use std::thread;
 //!
 //! use sigmux::consts::{SIGUSR1, SIGUSR2};
@@ -52,6 +55,7 @@
 //! // … the program runs; at shutdown:
 //! handle.close();
 //! thread.join().unwrap();
+//! # }
 //! # Ok::<(), std::io::Error>(())
 //! ```
 //!
@@ -72,26 +76,90 @@
 //!
 //! The adapters' [`backend`] always uses a pipe (or socket), since that is what an event loop
 //! can wait on.
+//!
+//! # Windows
+//!
+//! The iterator exists on Windows too, for [`SignalOnly`] (the C runtime passes no
+//! `siginfo_t`). It reports the C runtime's signals (`SIGINT`, `SIGTERM`, `SIGBREAK`,
+//! `SIGABRT`, …, through `signal`) *and* the console control events, each under a signal
+//! number, so one `match` serves both systems:
+//!
+//! | console event | reported as |
+//! | --- | --- |
+//! | Ctrl-C (`CTRL_C_EVENT`) | [`SIGINT`](crate::consts::SIGINT) |
+//! | Ctrl-Break (`CTRL_BREAK_EVENT`) | `SIGBREAK` |
+//! | console closed (`CTRL_CLOSE_EVENT`) | `SIGCLOSE` (24) |
+//! | log-off (`CTRL_LOGOFF_EVENT`, services) | `SIGLOGOFF` (25) |
+//! | system shutdown (`CTRL_SHUTDOWN_EVENT`, services) | `SIGSHUTDOWN` (26) |
+//!
+//! `SIGCLOSE`, `SIGLOGOFF` and `SIGSHUTDOWN` are sigmux's numbers, above the C runtime's
+//! (which end at 22); only the iterator knows them (not [`flag`](crate::flag) nor
+//! [`low_level`](crate::low_level)). An iterator that reports `SIGINT` or `SIGBREAK` also
+//! takes the console event, so the process is not killed by it, as on Unix.
+//!
+//! **Closing events do not kill before the cleanup.** Windows kills a process as soon as its
+//! console handlers return from a close, log-off or shutdown event. So after an iterator has
+//! been given such an event, sigmux's console handler keeps the process alive until the
+//! iterator is *done* with it: dropped (the [`Signals`] value itself, not a [`Handle`]),
+//! [closed](Handle::close), or the signal [removed](Handle::remove_signal) — whichever comes
+//! first — or the program ends the process itself (returning from `main`,
+//! `std::process::exit`), or Windows stops waiting (about 5 seconds after a close;
+//! configurable by the system for log-off and shutdown). It then passes the event on, and the
+//! default handler ends the process. An iterator that does not report the event, or is
+//! already closed, does not hold anything: the default behaviour is unchanged. The console
+//! handler is the one [`Shutdown`](crate::Shutdown) uses; when both take a closing event, the
+//! process is held until both are done.
+//!
+//! The wake-up is the parker of Linux over a Windows semaphore object (`ReleaseSemaphore` in
+//! the handler, `WaitForSingleObject` in the reader): no pipe, no socket.
+//!
+//! ```no_run
+//! use sigmux::consts::*;
+//! use sigmux::iterator::Signals;
+//!
+//! #[cfg(unix)]
+//! let watched = [SIGTERM, SIGINT, SIGHUP];
+//! #[cfg(windows)]
+//! let watched = [SIGTERM, SIGINT, SIGBREAK, SIGCLOSE];
+//! let mut signals = Signals::new(watched)?;
+//! for signal in &mut signals {
+//!     match signal {
+//!         SIGINT | SIGTERM => break, // Ctrl-C on both systems
+//!         #[cfg(windows)]
+//!         SIGCLOSE => break, // the console is closing: Windows waits for the cleanup
+//!         _ => { /* reload */ }
+//!     }
+//! }
+//! // clean up, then drop `signals` (or end the process)
+//! # Ok::<(), std::io::Error>(())
+//! ```
 
 pub mod backend;
 pub mod exfiltrator;
+#[cfg(unix)]
 mod fork;
 mod shared;
+#[cfg(windows)]
+mod waiter;
 mod wake;
 
 use std::borrow::Borrow;
 use std::fmt;
 use std::io::Error;
+#[cfg(unix)]
 use std::os::unix::io::{AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use libc::c_int;
 
-use self::backend::{Core, SignalDelivery};
+use self::backend::Core;
+#[cfg(unix)]
+use self::backend::SignalDelivery;
 pub use self::backend::{Handle, Pending};
 use self::exfiltrator::{Exfiltrator, SignalOnly};
 use self::shared::Shared;
 use self::wake::{Parker, Wake};
+#[cfg(unix)]
 use crate::sys;
 
 /// Interest in a set of signals, reporting what the exfiltrator `E` extracts from each.
@@ -108,6 +176,7 @@ use crate::sys;
 /// # Example
 ///
 /// ```
+/// # #[cfg(unix)] {
 /// use sigmux::iterator::Signals;
 /// use sigmux::low_level::raise;
 ///
@@ -115,15 +184,17 @@ use crate::sys;
 /// raise(libc::SIGUSR1)?;
 /// raise(libc::SIGUSR1)?; // coalesced with the first
 /// assert_eq!(signals.wait().collect::<Vec<_>>(), [libc::SIGUSR1]);
+/// # }
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct SignalsInfo<E: Exfiltrator = SignalOnly>(Inner<E>);
 
 /// What the blocked reader sleeps on (chosen in [`wake`]).
 enum Inner<E: Exfiltrator> {
-    /// Linux, Android: a semaphore the handler posts directly (see [`wake`]).
+    /// Linux, Android, Windows: a semaphore the handler posts directly (see [`wake`]).
     Park(Core<E>),
-    /// Elsewhere: a self-pipe, read with one blocking `read` per wake-up.
+    /// Other Unix systems: a self-pipe, read with one blocking `read` per wake-up.
+    #[cfg(unix)]
     Pipe(SignalDelivery<OwnedFd, E>),
 }
 
@@ -139,7 +210,7 @@ impl<E: Exfiltrator> SignalsInfo<E> {
     /// ```
     /// use sigmux::iterator::Signals;
     ///
-    /// let err = Signals::new([libc::SIGUSR1, 1000]).unwrap_err();
+    /// let err = Signals::new([sigmux::consts::SIGTERM, 1000]).unwrap_err();
     /// assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
     /// assert!(err.to_string().contains("1000"));
     /// ```
@@ -158,15 +229,23 @@ impl<E: Exfiltrator> SignalsInfo<E> {
         I: IntoIterator<Item = S>,
         S: Borrow<c_int>,
     {
+        #[cfg(unix)]
         if let Ok(parker) = Parker::new() {
             let shared = Shared::new(exfiltrator, Wake::Park(parker));
             return Ok(SignalsInfo(Inner::Park(Core::new(shared, signals)?)));
         }
-        Self::with_self_pipe(signals, exfiltrator)
+        #[cfg(unix)]
+        return Self::with_self_pipe(signals, exfiltrator);
+        #[cfg(windows)]
+        {
+            let shared = Shared::new(exfiltrator, Wake::Park(Parker::new()?));
+            Ok(SignalsInfo(Inner::Park(Core::new(shared, signals)?)))
+        }
     }
 
     /// The portable form, waiting on a self-pipe: the only one on systems other than Linux
-    /// and Android.
+    /// and Android (and Windows, which has no pipe a signal handler could write to).
+    #[cfg(unix)]
     fn with_self_pipe<I, S>(signals: I, exfiltrator: E) -> Result<Self, Error>
     where
         I: IntoIterator<Item = S>,
@@ -180,6 +259,7 @@ impl<E: Exfiltrator> SignalsInfo<E> {
     fn core(&self) -> &Core<E> {
         match &self.0 {
             Inner::Park(core) => core,
+            #[cfg(unix)]
             Inner::Pipe(delivery) => delivery.core(),
         }
     }
@@ -208,6 +288,7 @@ impl<E: Exfiltrator> SignalsInfo<E> {
                 core.shared().consume_wake_ups();
                 core.batch()
             }
+            #[cfg(unix)]
             Inner::Pipe(delivery) => delivery.pending(),
         }
     }
@@ -249,6 +330,7 @@ impl<E: Exfiltrator> SignalsInfo<E> {
     /// As for [`wait`](SignalsInfo::wait).
     ///
     /// ```
+    /// # #[cfg(unix)] {
     /// use std::time::Duration;
     /// use sigmux::iterator::Signals;
     ///
@@ -257,6 +339,7 @@ impl<E: Exfiltrator> SignalsInfo<E> {
     /// sigmux::low_level::raise(libc::SIGUSR1)?;
     /// let got: Vec<_> = signals.wait_timeout(Duration::from_secs(60)).collect();
     /// assert_eq!(got, [libc::SIGUSR1]);
+    /// # }
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn wait_timeout(&mut self, timeout: Duration) -> Pending<E> {
@@ -276,7 +359,9 @@ impl<E: Exfiltrator> SignalsInfo<E> {
                 core.shared().park(deadline);
             }
             // Deliveries left by a batch dropped part-way have no byte in the pipe any more.
+            #[cfg(unix)]
             Inner::Pipe(delivery) if delivery.core().shared().has_pending() => {}
+            #[cfg(unix)]
             Inner::Pipe(delivery) => {
                 if let Err(err) = wake::pipe::wait(delivery.get_read().as_raw_fd(), deadline) {
                     // Only possible if someone closed our private descriptor.
@@ -314,6 +399,7 @@ impl<E: Exfiltrator> fmt::Debug for SignalsInfo<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0 {
             Inner::Park(core) => f.debug_tuple("Signals").field(core).finish(),
+            #[cfg(unix)]
             Inner::Pipe(delivery) => f.debug_tuple("Signals").field(delivery).finish(),
         }
     }
@@ -362,5 +448,5 @@ impl<E: Exfiltrator> fmt::Debug for Forever<'_, E> {
 /// [`SignalsInfo`] reporting just signal numbers: the simple, common case.
 pub type Signals = SignalsInfo<SignalOnly>;
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests;

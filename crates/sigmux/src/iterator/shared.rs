@@ -51,9 +51,11 @@ use std::io::{Error, ErrorKind};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use libc::{c_int, siginfo_t};
+use libc::c_int;
 
+use super::exfiltrator::sealed::Info;
 use super::exfiltrator::Exfiltrator;
+#[cfg(unix)]
 use super::fork;
 pub(crate) use super::wake::Wake;
 use crate::sys::MAX_SIGNUM;
@@ -121,6 +123,9 @@ pub(crate) struct Registrations {
     /// The reader is gone: no new registrations (their handlers would write to a pipe
     /// nobody reads).
     dropped: bool,
+    /// Windows: whether this delivery is in the console handler's list of listeners.
+    #[cfg(windows)]
+    listening: bool,
 }
 
 /// What one delivery shares with its handlers (through the registered closures), its reader
@@ -146,10 +151,12 @@ impl<E: Exfiltrator> Shared<E> {
             enabled: AtomicSet::new(),
             wake,
             closed: AtomicBool::new(false),
-            registrations: fork::track_lock(Registrations {
+            registrations: track_lock(Registrations {
                 ids: [None; MAX_SIGNUM],
                 initialized: [false; MAX_SIGNUM],
                 dropped: false,
+                #[cfg(windows)]
+                listening: false,
             }),
         }
     }
@@ -167,7 +174,7 @@ impl<E: Exfiltrator> Shared<E> {
     /// exfiltrator's contract), one atomic `fetch_or` and one `write`/`send` system call. It
     /// does not allocate, lock or panic (indices are checked with `get`).
     #[inline]
-    fn deliver(&self, index: usize, signal: c_int, info: &siginfo_t) {
+    fn deliver(&self, index: usize, signal: c_int, info: &Info) {
         if let Some(slot) = self.slots.get(index) {
             self.exfiltrator.store(slot, signal, info);
             self.pending.insert(index, Ordering::Release);
@@ -186,16 +193,19 @@ impl<E: Exfiltrator> Shared<E> {
                 || self.pending.any(Ordering::Acquire) || self.closed.load(Ordering::SeqCst),
                 deadline,
             ),
+            #[cfg(unix)]
             Wake::Fd(_) => true,
         }
     }
 
     /// Whether some signal's bit is set: something may be queued that no batch has yielded.
+    #[cfg(unix)]
     pub(super) fn has_pending(&self) -> bool {
         self.pending.any(Ordering::Acquire)
     }
 
     /// Consumes the wake-ups so far (the parker's form of draining the pipe).
+    #[cfg_attr(windows, allow(irrefutable_let_patterns))] // only the parker there
     pub(super) fn consume_wake_ups(&self) {
         if let Wake::Park(parker) = &self.wake {
             parker.consume();
@@ -249,6 +259,11 @@ impl<E: Exfiltrator> Shared<E> {
     pub(super) fn shut_down(&self) {
         let mut regs = self.lock();
         regs.dropped = true;
+        #[cfg(windows)]
+        if regs.listening {
+            regs.listening = false;
+            crate::console::unlisten((self as *const Self).cast());
+        }
         // The enabled mask stays as it is: a batch taken before the drop still reports what
         // had arrived (as signal-hook's does); only `remove_signal` hides a signal's leftovers.
         for id in regs.ids.iter_mut().filter_map(Option::take) {
@@ -278,7 +293,10 @@ pub(crate) trait Control: fmt::Debug + Send + Sync {
 
 impl<E: Exfiltrator> Control for Shared<E> {
     fn add_signal(self: Arc<Self>, signal: c_int) -> Result<(), Error> {
-        sigmux_registry::check_signal(signal)?;
+        let console_only = console::is_console_only(signal);
+        if !console_only {
+            sigmux_registry::check_signal(signal)?;
+        }
         if !self.exfiltrator.supports_signal(signal) {
             return Err(Error::new(
                 ErrorKind::InvalidInput,
@@ -299,8 +317,13 @@ impl<E: Exfiltrator> Control for Shared<E> {
                 ),
             ));
         }
-        if regs.ids[index].is_some() {
+        if regs.ids[index].is_some() || (console_only && self.is_enabled(index)) {
             return Ok(()); // Already there: adding is idempotent.
+        }
+        #[cfg(windows)]
+        if console::event_of(signal).is_some() && !regs.listening {
+            crate::console::listen(Arc::clone(&self) as Arc<dyn crate::console::Listener>)?;
+            regs.listening = true;
         }
         if !regs.initialized[index] {
             if let Some(slot) = self.slots.get(index) {
@@ -309,13 +332,27 @@ impl<E: Exfiltrator> Control for Shared<E> {
             regs.initialized[index] = true;
         }
         self.enabled.insert(index, Ordering::SeqCst);
+        if console_only {
+            return Ok(()); // No C runtime signal: only the console handler delivers it.
+        }
         let me = Arc::clone(&self);
-        let action = move |info: &siginfo_t| me.deliver(index, signal, info);
+        #[cfg(unix)]
+        let action = move |info: &Info| me.deliver(index, signal, info);
+        #[cfg(unix)]
         // SAFETY: the action only calls `Shared::deliver`, which is async-signal-safe (see its
         // docs). The signal was validated, so it is not FORBIDDEN and registering cannot
         // panic. The closure keeps `Shared` (and with it the pipe's write end) alive for as
         // long as it can run.
-        match unsafe { sigmux_registry::register_sigaction(signal, action) } {
+        let registered = unsafe { sigmux_registry::register_sigaction(signal, action) };
+        #[cfg(windows)]
+        let action = move || me.deliver(index, signal, &Info);
+        #[cfg(windows)]
+        // SAFETY: the action only calls `Shared::deliver`, which is async-signal-safe (see its
+        // docs). The signal was validated, so it is not FORBIDDEN and registering cannot
+        // panic. The closure keeps `Shared` (and with it the semaphore) alive for as long as
+        // it can run.
+        let registered = unsafe { sigmux_registry::register(signal, action) };
+        match registered {
             Ok(id) => {
                 regs.ids[index] = Some(id);
                 Ok(())
@@ -333,6 +370,14 @@ impl<E: Exfiltrator> Control for Shared<E> {
             _ => return false,
         };
         let mut regs = self.lock();
+        if console::is_console_only(signal) {
+            if !self.is_enabled(index) {
+                return false;
+            }
+            self.enabled.remove(index, Ordering::SeqCst);
+            self.discard(index);
+            return true;
+        }
         let id = match regs.ids[index].take() {
             Some(id) => id,
             None => return false,
@@ -353,6 +398,88 @@ impl<E: Exfiltrator> Control for Shared<E> {
 
     fn is_closed(&self) -> bool {
         self.closed.load(Ordering::SeqCst)
+    }
+}
+
+/// The registration mutex, listed for the fork hooks (see [`fork`](super::fork)).
+#[cfg(unix)]
+fn track_lock(regs: Registrations) -> Arc<Mutex<Registrations>> {
+    fork::track_lock(regs)
+}
+
+/// The registration mutex (Windows has no `fork`).
+#[cfg(windows)]
+fn track_lock(regs: Registrations) -> Arc<Mutex<Registrations>> {
+    Arc::new(Mutex::new(regs))
+}
+
+/// Console events as signals (Windows), for one `match` on both systems.
+mod console {
+    use libc::c_int;
+
+    /// Whether `signal` is a console event with no C runtime signal behind it
+    /// ([`SIGCLOSE`](crate::consts::SIGCLOSE) and the like). Never on Unix.
+    #[cfg(unix)]
+    pub(super) fn is_console_only(_signal: c_int) -> bool {
+        false
+    }
+
+    #[cfg(windows)]
+    pub(super) fn is_console_only(signal: c_int) -> bool {
+        use crate::consts::{SIGCLOSE, SIGLOGOFF, SIGSHUTDOWN};
+        matches!(signal, SIGCLOSE | SIGLOGOFF | SIGSHUTDOWN)
+    }
+
+    /// The console event reported as `signal`, if any.
+    #[cfg(windows)]
+    pub(super) fn event_of(signal: c_int) -> Option<crate::console::ConsoleEvent> {
+        use crate::console::ConsoleEvent;
+        use crate::consts::{SIGBREAK, SIGCLOSE, SIGINT, SIGLOGOFF, SIGSHUTDOWN};
+        Some(match signal {
+            SIGINT => ConsoleEvent::CtrlC,
+            SIGBREAK => ConsoleEvent::CtrlBreak,
+            SIGCLOSE => ConsoleEvent::Close,
+            SIGLOGOFF => ConsoleEvent::Logoff,
+            SIGSHUTDOWN => ConsoleEvent::Shutdown,
+            _ => return None,
+        })
+    }
+
+    /// The signal a console event is reported as.
+    #[cfg(windows)]
+    pub(super) fn signal_of(event: crate::console::ConsoleEvent) -> c_int {
+        use crate::console::ConsoleEvent;
+        use crate::consts::{SIGBREAK, SIGCLOSE, SIGINT, SIGLOGOFF, SIGSHUTDOWN};
+        match event {
+            ConsoleEvent::CtrlC => SIGINT,
+            ConsoleEvent::CtrlBreak => SIGBREAK,
+            ConsoleEvent::Close => SIGCLOSE,
+            ConsoleEvent::Logoff => SIGLOGOFF,
+            ConsoleEvent::Shutdown => SIGSHUTDOWN,
+        }
+    }
+}
+
+/// Windows: a delivery listening for console events. It takes an event whose signal it
+/// reports (and is not closed), delivers it like a signal, and is released — the console
+/// handler stops holding the process open for it — once it no longer reports that signal:
+/// the iterator was dropped, [closed](super::Handle::close), or the signal
+/// [removed](super::Handle::remove_signal).
+#[cfg(windows)]
+impl<E: Exfiltrator> crate::console::Listener for Shared<E> {
+    fn event(&self, event: crate::console::ConsoleEvent) -> crate::console::Reply {
+        let signal = console::signal_of(event);
+        let index = signal as usize; // a small positive constant
+        if self.released(event) {
+            return crate::console::Reply::Ignore;
+        }
+        self.deliver(index, signal, &Info);
+        crate::console::Reply::Take
+    }
+
+    fn released(&self, event: crate::console::ConsoleEvent) -> bool {
+        let index = console::signal_of(event) as usize;
+        self.closed.load(Ordering::SeqCst) || !self.is_enabled(index) || self.lock().dropped
     }
 }
 

@@ -118,6 +118,10 @@
 //!   shutdown) and kills the process; without holding it, the process would be killed as
 //!   soon as the handler returned, before any cleanup.
 //!
+//! The console handler is the crate's only one, shared with the blocking
+//! [iterator](crate::iterator#windows): when both take a closing event, the process is held
+//! until both are done (the `Shutdown` finished or dropped, the iterator dropped or closed).
+//!
 //! Windows has no "killed by a signal" status. A process that the default console handler
 //! ends exits with status `STATUS_CONTROL_C_EXIT` (`0xC000013A`, `-1073741510` as an `i32`),
 //! and that is what [`finish`](Shutdown::finish), a second Ctrl-C and the deadline give after
@@ -148,7 +152,7 @@ mod sys;
 mod sys;
 
 #[cfg(windows)]
-pub use self::sys::ConsoleEvent;
+pub use crate::console::ConsoleEvent;
 
 /// Runs sigmux's console control handler for the event `code` on a new thread, as Windows
 /// does for a real event; returns the thread, whose result is what the handler returned.

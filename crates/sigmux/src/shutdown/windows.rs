@@ -1,11 +1,11 @@
-//! Windows: console events through `SetConsoleCtrlHandler`.
+//! Windows: console events, through the crate's one console handler ([`crate::console`]).
 //!
-//! Windows runs a console control handler on a new thread of its own for each event, not in
-//! a signal context: it may lock, allocate and wake futures directly, so no pipe and no helper
-//! thread are needed. For the closing events (close, logoff, shutdown) the process is killed
-//! as soon as the handler returns; the handler therefore waits there until the program
-//! finishes ([`exit_as_console_event`] or `std::process::exit` end the process, this thread
-//! included), the deadline passes, or every `Shutdown` is dropped.
+//! The handler runs on a thread of its own, not in a signal context: it wakes blocked threads
+//! and futures directly, so no pipe and no helper thread are needed. A `Shutdown` is a
+//! [`Listener`] that takes every event and is released when it is dropped: for the closing
+//! events (close, logoff, shutdown) the handler holds the process open until then, until
+//! [`exit_as_console_event`] or `std::process::exit` end the process (this thread included),
+//! or until the deadline passes.
 
 use std::io;
 use std::sync::atomic::Ordering;
@@ -15,57 +15,8 @@ use std::time::{Duration, Instant};
 use libc::c_int;
 
 use super::{Cause, Inner};
-
-type Bool = i32;
-const TRUE: Bool = 1;
-const FALSE: Bool = 0;
-type HandlerRoutine = unsafe extern "system" fn(u32) -> Bool;
-
-#[link(name = "kernel32")]
-extern "system" {
-    fn SetConsoleCtrlHandler(handler: Option<HandlerRoutine>, add: Bool) -> Bool;
-    fn ExitProcess(code: u32) -> !;
-}
-
-/// The exit status of a process ended by a console event (`STATUS_CONTROL_C_EXIT`).
-pub(crate) const STATUS_CONTROL_C_EXIT: u32 = 0xC000_013A;
-
-/// A Windows console event.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ConsoleEvent {
-    /// `CTRL_C_EVENT`: Ctrl-C, or `GenerateConsoleCtrlEvent(CTRL_C_EVENT, …)`.
-    CtrlC = 0,
-    /// `CTRL_BREAK_EVENT`: Ctrl-Break.
-    CtrlBreak = 1,
-    /// `CTRL_CLOSE_EVENT`: the console window is being closed.
-    Close = 2,
-    /// `CTRL_LOGOFF_EVENT`: the user is logging off (services only).
-    Logoff = 5,
-    /// `CTRL_SHUTDOWN_EVENT`: the system is shutting down (services only).
-    Shutdown = 6,
-}
-
-impl ConsoleEvent {
-    pub(crate) fn from_code(code: i32) -> Option<ConsoleEvent> {
-        Some(match code {
-            0 => ConsoleEvent::CtrlC,
-            1 => ConsoleEvent::CtrlBreak,
-            2 => ConsoleEvent::Close,
-            5 => ConsoleEvent::Logoff,
-            6 => ConsoleEvent::Shutdown,
-            _ => return None,
-        })
-    }
-
-    /// Whether Windows kills the process as soon as the handler returns.
-    fn closes(self) -> bool {
-        matches!(
-            self,
-            ConsoleEvent::Close | ConsoleEvent::Logoff | ConsoleEvent::Shutdown
-        )
-    }
-}
+use crate::console::{self, Listener, Reply};
+pub(crate) use crate::console::{exit_as_console_event, simulate, ConsoleEvent};
 
 /// The platform part of `Inner`.
 pub(crate) struct Shared {
@@ -84,16 +35,35 @@ impl Shared {
     }
 }
 
-/// Every installed `Shutdown`, for the console handler (which gets no context pointer).
-static INSTANCES: Mutex<Vec<Arc<Inner>>> = Mutex::new(Vec::new());
+/// A `Shutdown` as a listener of the crate's console handler.
+struct Listening(Arc<Inner>);
 
-fn instances() -> std::sync::MutexGuard<'static, Vec<Arc<Inner>>> {
-    INSTANCES.lock().unwrap_or_else(|e| e.into_inner())
+impl Listener for Listening {
+    fn event(&self, event: ConsoleEvent) -> Reply {
+        let inner = &self.0;
+        if inner.closed.load(Ordering::SeqCst) {
+            return Reply::Ignore;
+        }
+        if !inner.try_request(Cause::Console(event)) {
+            // A second event while cleaning up: now.
+            exit_as_console_event();
+        }
+        notify(inner);
+        match inner.sys.deadline {
+            Some(deadline) => Reply::TakeWithDeadline(deadline),
+            None => Reply::Take,
+        }
+    }
+
+    /// Done when the `Shutdown` is dropped (`finish` ends the process, and this with it).
+    fn released(&self, _event: ConsoleEvent) -> bool {
+        self.0.closed.load(Ordering::SeqCst)
+    }
 }
 
-/// What `Shutdown` owns: its place in `INSTANCES`.
+/// What `Shutdown` owns: its place in the console handler's list.
 pub(crate) struct Installed {
-    inner: Option<Arc<Inner>>,
+    listener: Option<Arc<Listening>>,
 }
 
 impl Installed {
@@ -103,86 +73,17 @@ impl Installed {
         _deadline: Option<Duration>,
         _take_ignored: bool,
     ) -> io::Result<Installed> {
-        let mut list = instances();
-        if list.is_empty() {
-            // SAFETY: `console_handler` is a valid handler routine for the process lifetime.
-            if unsafe { SetConsoleCtrlHandler(Some(console_handler), TRUE) } == 0 {
-                return Err(io::Error::last_os_error());
-            }
-        }
-        list.push(Arc::clone(inner));
+        let listener = Arc::new(Listening(Arc::clone(inner)));
+        console::listen(Arc::clone(&listener) as Arc<dyn Listener>)?;
         Ok(Installed {
-            inner: Some(Arc::clone(inner)),
+            listener: Some(listener),
         })
     }
 
     pub(crate) fn uninstall(&mut self) {
-        if let Some(inner) = self.inner.take() {
-            let mut list = instances();
-            list.retain(|other| !Arc::ptr_eq(other, &inner));
-            if list.is_empty() {
-                // SAFETY: removes the routine added in `install`.
-                unsafe { SetConsoleCtrlHandler(Some(console_handler), FALSE) };
-            }
+        if let Some(listener) = self.listener.take() {
+            console::unlisten(Arc::as_ptr(&listener).cast());
         }
-    }
-}
-
-/// Ends the process as the default console handler would.
-pub(crate) fn exit_as_console_event() -> ! {
-    // SAFETY: ExitProcess has no preconditions and never returns.
-    unsafe { ExitProcess(STATUS_CONTROL_C_EXIT) }
-}
-
-/// Runs `console_handler` on a new thread, as Windows does (tests).
-pub(crate) fn simulate(code: u32) -> std::thread::JoinHandle<bool> {
-    // SAFETY: the handler has no preconditions; Windows calls it the same way.
-    std::thread::spawn(move || unsafe { console_handler(code) } != FALSE)
-}
-
-/// The console control handler. Windows runs it on a new thread for each event.
-///
-/// # Safety
-///
-/// None beyond being called as a handler routine; `unsafe` only for the ABI's function type.
-unsafe extern "system" fn console_handler(code: u32) -> Bool {
-    let event = match i32::try_from(code).ok().and_then(ConsoleEvent::from_code) {
-        Some(event) => event,
-        None => return FALSE,
-    };
-    let list: Vec<Arc<Inner>> = instances().clone();
-    if list.is_empty() {
-        return FALSE;
-    }
-    for inner in &list {
-        if inner.try_request(Cause::Console(event)) {
-            notify(inner);
-        } else {
-            // A second event while cleaning up: now.
-            exit_as_console_event();
-        }
-    }
-    let end = list
-        .iter()
-        .filter_map(|inner| inner.sys.deadline)
-        .min()
-        .and_then(|limit| Instant::now().checked_add(limit));
-    if !event.closes() && end.is_none() {
-        return TRUE;
-    }
-    // Hold the process open until the program finishes (which ends this thread with it), the
-    // deadline passes, or every `Shutdown` is gone.
-    loop {
-        if list.iter().all(|inner| inner.closed.load(Ordering::SeqCst)) {
-            // Dropped without `finish`: let the next handler (by default, ExitProcess) decide.
-            return if event.closes() { FALSE } else { TRUE };
-        }
-        if let Some(end) = end {
-            if Instant::now() >= end {
-                exit_as_console_event();
-            }
-        }
-        std::thread::sleep(Duration::from_millis(10));
     }
 }
 

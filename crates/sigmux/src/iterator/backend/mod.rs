@@ -19,21 +19,35 @@
 //! `SignalDelivery`, `Pending`, `SignalIterator` — kept in one module as users know it; the
 //! async stream core is in `async_core.rs`.)
 
-use std::borrow::{Borrow, BorrowMut};
+use std::borrow::Borrow;
+#[cfg(unix)]
+use std::borrow::BorrowMut;
 use std::fmt;
 use std::io::Error;
+#[cfg(unix)]
 use std::os::unix::io::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
+#[cfg(unix)]
+use std::sync::OnceLock;
 
 use libc::c_int;
 
 use super::exfiltrator::Exfiltrator;
+#[cfg(unix)]
 use super::fork::{self, Tracked};
-use super::shared::{Control, Shared, Wake};
+#[cfg(unix)]
+use super::shared::Wake;
+use super::shared::{Control, Shared};
+#[cfg(windows)]
+pub use super::waiter::ThreadDelivery;
+#[cfg(unix)]
 use crate::low_level::pipe::WakeFd;
+#[cfg(unix)]
 use crate::sys;
 
+#[cfg(unix)]
 mod async_core;
+#[cfg(unix)]
 pub use self::async_core::{AsyncCore, ReactorPipe};
 
 /// Creates the self-pipe an adapter hands to [`SignalDelivery::with_pipe`]: returns `(read,
@@ -47,6 +61,7 @@ pub use self::async_core::{AsyncCore, ReactorPipe};
 /// # drop((read, write));
 /// # Ok::<(), std::io::Error>(())
 /// ```
+#[cfg(unix)]
 pub fn self_pipe() -> Result<(OwnedFd, OwnedFd), Error> {
     let (read, write) = sys::pipe()?;
     sys::set_nonblocking(read.as_raw_fd())?;
@@ -55,6 +70,7 @@ pub fn self_pipe() -> Result<(OwnedFd, OwnedFd), Error> {
 
 /// How many `fork`s separate this process from the one it started as (counted by the
 /// registry's fork hooks, installed before `main` where the platform has a constructor list).
+#[cfg(unix)]
 fn fork_epoch() -> usize {
     sigmux_registry::__fork::forks()
 }
@@ -72,6 +88,7 @@ pub struct Handle {
     /// Fork: only the delivery's drop sets it, once. A child forked while another thread was
     /// in that `set` never waits on it (nothing in the child sets or reads it; dropping an
     /// unfinished `OnceLock` just skips its value).
+    #[cfg(unix)]
     reader: Option<Arc<OnceLock<OwnedFd>>>,
 }
 
@@ -96,6 +113,7 @@ impl Handle {
     /// [`SignalDelivery`]/[`Signals`](super::Signals) of this handle was dropped.
     ///
     /// ```
+    /// # #[cfg(unix)] {
     /// use sigmux::iterator::Signals;
     ///
     /// let signals = Signals::new([libc::SIGUSR1])?;
@@ -105,6 +123,7 @@ impl Handle {
     /// let err = handle.add_signal(1000).unwrap_err();
     /// assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
     /// assert!(err.to_string().contains("1000"));
+    /// # }
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn add_signal(&self, signal: c_int) -> Result<(), Error> {
@@ -122,6 +141,7 @@ impl Handle {
     /// default action back.
     ///
     /// ```
+    /// # #[cfg(unix)] {
     /// use sigmux::iterator::Signals;
     /// use sigmux::low_level::raise;
     ///
@@ -130,6 +150,7 @@ impl Handle {
     /// raise(libc::SIGUSR2)?;
     /// assert!(signals.handle().remove_signal(libc::SIGUSR1));
     /// assert_eq!(signals.pending().collect::<Vec<_>>(), [libc::SIGUSR2]);
+    /// # }
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn remove_signal(&self, signal: c_int) -> bool {
@@ -175,6 +196,7 @@ impl<E: Exfiltrator> Core<E> {
         let core = Core {
             handle: Handle {
                 control: Arc::clone(&shared) as Arc<dyn Control>,
+                #[cfg(unix)]
                 reader: None,
             },
             shared,
@@ -222,6 +244,7 @@ impl<E: Exfiltrator> fmt::Debug for Core<E> {
 ///
 /// Registers its signals when created (and through its [`Handle`]s), unregisters them all
 /// when dropped.
+#[cfg(unix)]
 pub struct SignalDelivery<R, E: Exfiltrator> {
     /// First, so it is dropped (and the handlers stopped) before the read end is closed.
     core: Core<E>,
@@ -238,6 +261,7 @@ pub struct SignalDelivery<R, E: Exfiltrator> {
     epoch: usize,
 }
 
+#[cfg(unix)]
 impl<R, E: Exfiltrator> SignalDelivery<R, E>
 where
     R: 'static + AsRawFd + Send + Sync,
@@ -346,6 +370,7 @@ where
     }
 }
 
+#[cfg(unix)]
 impl<R, E: Exfiltrator> SignalDelivery<R, E> {
     pub(super) fn core(&self) -> &Core<E> {
         &self.core
@@ -361,11 +386,13 @@ impl<R, E: Exfiltrator> SignalDelivery<R, E> {
 /// # Safety
 ///
 /// `read` must point to a live `R`.
+#[cfg(unix)]
 unsafe fn read_fd_of<R: AsRawFd>(read: *const ()) -> RawFd {
     // SAFETY: the caller's contract.
     unsafe { &*read.cast::<R>() }.as_raw_fd()
 }
 
+#[cfg(unix)]
 impl<R, E: Exfiltrator> Drop for SignalDelivery<R, E> {
     fn drop(&mut self) {
         // Before any of the pipe's descriptors can be closed (the fields, the handlers' write
@@ -392,6 +419,7 @@ impl<R, E: Exfiltrator> Drop for SignalDelivery<R, E> {
     }
 }
 
+#[cfg(unix)]
 impl<R: fmt::Debug, E: Exfiltrator> fmt::Debug for SignalDelivery<R, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SignalDelivery")
@@ -445,6 +473,7 @@ impl<E: Exfiltrator> fmt::Debug for Pending<E> {
 }
 
 /// What [`SignalIterator::poll_signal`] found.
+#[cfg(unix)]
 pub enum PollResult<O> {
     /// A signal arrived.
     Signal(O),
@@ -456,6 +485,7 @@ pub enum PollResult<O> {
     Err(Error),
 }
 
+#[cfg(unix)]
 impl<O: fmt::Debug> fmt::Debug for PollResult<O> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -469,11 +499,13 @@ impl<O: fmt::Debug> fmt::Debug for PollResult<O> {
 
 /// An endless iterator of signals over a [`SignalDelivery`] that it owns or borrows (`SD`),
 /// for adapters: [`poll_signal`](SignalIterator::poll_signal) yields signals one at a time.
+#[cfg(unix)]
 pub struct SignalIterator<SD, E: Exfiltrator> {
     signals: SD,
     iter: Pending<E>,
 }
 
+#[cfg(unix)]
 impl<SD, E: Exfiltrator> SignalIterator<SD, E> {
     /// Creates the iterator; starts with the [`pending`](SignalDelivery::pending) batch.
     pub fn new<R>(mut signals: SD) -> Self
@@ -552,6 +584,7 @@ impl<SD, E: Exfiltrator> SignalIterator<SD, E> {
     }
 }
 
+#[cfg(unix)]
 impl<SD: fmt::Debug, E: Exfiltrator> fmt::Debug for SignalIterator<SD, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SignalIterator")
@@ -561,9 +594,11 @@ impl<SD: fmt::Debug, E: Exfiltrator> fmt::Debug for SignalIterator<SD, E> {
 }
 
 /// A [`SignalIterator`] that owns its [`SignalDelivery`].
+#[cfg(unix)]
 pub type OwningSignalIterator<R, E> = SignalIterator<SignalDelivery<R, E>, E>;
 
 /// A [`SignalIterator`] that borrows its [`SignalDelivery`] mutably.
+#[cfg(unix)]
 pub type RefSignalIterator<'a, R, E> = SignalIterator<&'a mut SignalDelivery<R, E>, E>;
 
 impl<E: Exfiltrator> SignalDelivery<OwnedFd, E> {

@@ -24,32 +24,48 @@
 //! The trait is sealed: its methods are not public, so only this crate implements it. (The
 //! same as in signal-hook.)
 
-#[cfg(feature = "extended-siginfo")]
-#[cfg_attr(docsrs, doc(cfg(feature = "extended-siginfo")))]
+#[cfg(all(unix, feature = "extended-siginfo"))]
+#[cfg_attr(docsrs, doc(cfg(all(unix, feature = "extended-siginfo"))))]
 pub mod lossless;
-#[cfg(feature = "extended-siginfo")]
-#[cfg_attr(docsrs, doc(cfg(feature = "extended-siginfo")))]
+#[cfg(all(unix, feature = "extended-siginfo"))]
+#[cfg_attr(docsrs, doc(cfg(all(unix, feature = "extended-siginfo"))))]
 pub mod origin;
+#[cfg(unix)]
 pub mod raw;
-#[cfg(feature = "extended-siginfo")]
+#[cfg(all(unix, feature = "extended-siginfo"))]
 mod ring;
 
-#[cfg(feature = "extended-siginfo")]
-#[cfg_attr(docsrs, doc(cfg(feature = "extended-siginfo")))]
+#[cfg(all(unix, feature = "extended-siginfo"))]
+#[cfg_attr(docsrs, doc(cfg(all(unix, feature = "extended-siginfo"))))]
 pub use self::lossless::Lossless;
-#[cfg(feature = "extended-siginfo")]
-#[cfg_attr(docsrs, doc(cfg(feature = "extended-siginfo")))]
+#[cfg(all(unix, feature = "extended-siginfo"))]
+#[cfg_attr(docsrs, doc(cfg(all(unix, feature = "extended-siginfo"))))]
 pub use self::origin::WithOrigin;
+#[cfg(unix)]
 pub use self::raw::WithRawSiginfo;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use libc::{c_int, siginfo_t};
+use libc::c_int;
+
+use self::sealed::Info;
 
 pub(crate) mod sealed {
     use std::fmt::Debug;
 
-    use libc::{c_int, siginfo_t};
+    use libc::c_int;
+
+    /// What a handler gets about a delivery: the `siginfo_t` on Unix.
+    #[cfg(unix)]
+    #[allow(unreachable_pub)] // sealed: public in name only
+    pub use libc::siginfo_t as Info;
+
+    /// What a handler gets about a delivery: nothing on Windows (the C runtime passes no
+    /// information, and console events have none).
+    #[cfg(windows)]
+    #[derive(Clone, Copy, Debug)]
+    #[allow(unreachable_pub)] // sealed: public in name only
+    pub struct Info;
 
     /// The methods of [`Exfiltrator`](super::Exfiltrator), hidden from the public API.
     ///
@@ -70,7 +86,7 @@ pub(crate) mod sealed {
         fn supports_signal(&self, sig: c_int) -> bool;
 
         /// Records a delivery of `signal` in `slot`. Runs inside the signal handler.
-        fn store(&self, slot: &Self::Storage, signal: c_int, info: &siginfo_t);
+        fn store(&self, slot: &Self::Storage, signal: c_int, info: &Info);
 
         /// Takes one recorded delivery out of `slot` (resetting what it took), or `None`.
         fn load(&self, slot: &Self::Storage, signal: c_int) -> Option<Self::Output>;
@@ -129,7 +145,7 @@ unsafe impl sealed::Exfiltrator for SignalOnly {
         true
     }
 
-    fn store(&self, slot: &AtomicBool, _: c_int, _: &siginfo_t) {
+    fn store(&self, slot: &AtomicBool, _: c_int, _: &Info) {
         slot.store(true, Ordering::SeqCst);
     }
 

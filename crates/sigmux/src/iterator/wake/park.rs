@@ -1,4 +1,5 @@
-//! Waking a blocked reader straight from the signal handler, without a pipe (Linux, Android).
+//! Waking a blocked reader straight from the signal handler, without a pipe (Linux, Android,
+//! and Windows, where the semaphore is a kernel object: see [`event`](super::event)).
 //!
 //! A hand-written self-pipe costs a `write` in the handler and a `read` in the reader, and the
 //! kernel routes the wake-up through the pipe's buffer and locks. A semaphore does the same
@@ -136,19 +137,23 @@ impl Parker {
     }
 }
 
+/// Windows: a semaphore object (see [`event`](super::event)).
+#[cfg(all(windows, not(sigmux_park_loom)))]
+use super::event::Sem;
+
 /// A process-private POSIX semaphore.
-#[cfg(not(sigmux_park_loom))]
+#[cfg(all(unix, not(sigmux_park_loom)))]
 struct Sem(Box<std::cell::UnsafeCell<libc::sem_t>>);
 
 // SAFETY: a `sem_t` is made to be used from several threads at once through its address, which
 // the box keeps stable.
-#[cfg(not(sigmux_park_loom))]
+#[cfg(all(unix, not(sigmux_park_loom)))]
 unsafe impl Send for Sem {}
 // SAFETY: as above.
-#[cfg(not(sigmux_park_loom))]
+#[cfg(all(unix, not(sigmux_park_loom)))]
 unsafe impl Sync for Sem {}
 
-#[cfg(not(sigmux_park_loom))]
+#[cfg(all(unix, not(sigmux_park_loom)))]
 impl Sem {
     fn new() -> io::Result<Self> {
         // SAFETY: an all-zero `sem_t` is a valid place for `sem_init` to write into.
@@ -222,7 +227,7 @@ impl Sem {
 }
 
 /// The realtime clock's time `left` (at most a day) from now, as `sem_timedwait` wants it.
-#[cfg(not(sigmux_park_loom))]
+#[cfg(all(unix, not(sigmux_park_loom)))]
 fn realtime_after(left: std::time::Duration) -> libc::timespec {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -235,7 +240,7 @@ fn realtime_after(left: std::time::Duration) -> libc::timespec {
     }
 }
 
-#[cfg(not(sigmux_park_loom))]
+#[cfg(all(unix, not(sigmux_park_loom)))]
 impl Drop for Sem {
     fn drop(&mut self) {
         // SAFETY: initialised in `new`; nobody can post or wait any more (the handlers that
