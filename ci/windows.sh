@@ -23,6 +23,8 @@ export CARGO_TARGET_DIR_WINE="${CARGO_TARGET_DIR_WINE:-$PWD/target/wine}"
 # CreateProcess failing with "internal error" 1359 (reproduced: `wineserver -k` during a
 # loop of CreateProcess calls). Made on first use (wineboot, about 20 s), reused afterwards.
 export WINEPREFIX="${WINEPREFIX:-$CARGO_TARGET_DIR_WINE/prefix}"
+# wineboot cannot make a prefix whose parent folder is missing (as in a fresh clone).
+mkdir -p "$(dirname "$WINEPREFIX")"
 # sigmux (iterator, Shutdown, the `signals` example) needs a real console
 # (WINE_PTY=1) for its GenerateConsoleCtrlEvent tests. The adapters run their test targets
 # only (--tests): their doc examples are written for Unix signals.

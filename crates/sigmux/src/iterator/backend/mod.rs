@@ -601,6 +601,7 @@ pub type OwningSignalIterator<R, E> = SignalIterator<SignalDelivery<R, E>, E>;
 #[cfg(unix)]
 pub type RefSignalIterator<'a, R, E> = SignalIterator<&'a mut SignalDelivery<R, E>, E>;
 
+#[cfg(unix)]
 impl<E: Exfiltrator> SignalDelivery<OwnedFd, E> {
     /// Makes a [`self_pipe`] and a delivery over it that registers `signals`, for an adapter
     /// that registers the read end itself (sigmux-mio). New in sigmux.
