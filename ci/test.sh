@@ -6,12 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo test --workspace --all-features
-# `Shutdown`'s deadline thread, which Unix systems without POSIX timers use, exercised here.
-RUSTFLAGS="--cfg sigmux_shutdown_deadline_thread" \
-    CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}/shutdown-deadline-thread" \
-    cargo test -p sigmux --test shutdown_example --test shutdown_process
-# The portable blocking iterator (self-pipe; the only one on macOS and the BSDs) runs the
-# whole iterator suite on Linux too.
-RUSTFLAGS="--cfg sigmux_force_pipe" \
-    CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}/force-pipe" \
+# The portable forms that Linux would otherwise never run, both in one build: the
+# pipe-backed blocking iterator (the only one on macOS and the BSDs) and `Shutdown`'s deadline
+# thread (Unix systems without POSIX timers), under the whole sigmux suite.
+RUSTFLAGS="--cfg sigmux_force_pipe --cfg sigmux_shutdown_deadline_thread" \
+    CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}/portable" \
     cargo test -p sigmux --all-features
