@@ -144,17 +144,8 @@
 //!
 //! * **Unix**: as described above (a pipe in the reactor).
 //! * **Windows** (the crate it replaces is Unix only): the same [`Signals`]/[`SignalsInfo`]
-//!   with the same items — the C runtime's signals and the console events, which come as
-//!   signals (Ctrl-C as `SIGINT`, Ctrl-Break as `SIGBREAK`, a closing console as
-//!   `sigmux::consts::SIGCLOSE`, …; see `sigmux::iterator`'s Windows section). Windows has no
-//!   pipe a signal handler could write to, so no reactor is involved: a helper thread per
-//!   stream (`sigmux::iterator::backend::ThreadDelivery`) sleeps on the iterator's semaphore
-//!   and wakes the task's `Waker`. The cost: one mostly sleeping thread per stream, and one
-//!   more thread switch per wake-up than on Unix. So the stream also works outside a
-//!   runtime, [`take_error`](SignalsInfo::take_error) is always `None`, and there is no
-//!   `fork`. While a stream listens for `SIGCLOSE` (or `SIGLOGOFF`, `SIGSHUTDOWN`) and has
-//!   been given that event, the process is kept alive until the stream is dropped or
-//!   [closed](Handle::close) (or Windows' own deadline passes).
+//!   with the same items, the console events among them, without async-io's reactor: a helper
+//!   thread per stream waits and wakes the task. [`SignalsInfo`] says what that changes.
 // Unix and Windows (the crate it replaces is Unix only); elsewhere the crate is empty.
 #![cfg(any(unix, windows))]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -162,16 +153,12 @@
 #![warn(unreachable_pub)]
 #![deny(unsafe_code)]
 
+/// Unix: the read end of the self-pipe in async-io's reactor.
 #[cfg(unix)]
-mod unix;
-#[cfg(windows)]
-mod windows;
+mod read_end;
 
-pub use sigmux::consts;
-pub use sigmux::iterator::backend::Handle;
-pub use sigmux::iterator::exfiltrator;
-
-#[cfg(unix)]
-pub use crate::unix::{Signals, SignalsInfo};
-#[cfg(windows)]
-pub use crate::windows::{Signals, SignalsInfo};
+// The stream: sigmux's async core wrapped (`AsyncCore` over `ReadEnd` on Unix,
+// `ThreadDelivery` on Windows), and the re-exports its users need.
+sigmux::__adapter_surface!(async_stream "signal-hook-async-std", crate::read_end::ReadEnd,
+);
+sigmux::__adapter_surface!(futures_core futures_core);

@@ -139,8 +139,6 @@ pub mod exfiltrator;
 #[cfg(unix)]
 mod fork;
 mod shared;
-#[cfg(windows)]
-mod waiter;
 mod wake;
 
 use std::borrow::Borrow;

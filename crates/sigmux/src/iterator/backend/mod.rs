@@ -8,6 +8,8 @@
 //! An async adapter needs less: [`AsyncCore`] is the whole stream (polling loop, ending,
 //! errors, fork inheritance), over a small [`ReactorPipe`] implementation that registers the
 //! read end with the adapter's reactor, polls it for readability and clears its readiness.
+//! On Windows, `ThreadDelivery` is the whole stream (a helper thread instead of a reactor),
+//! with the same methods. An adapter wraps either in the same few lines.
 //!
 //! After `fork`, the child's delivery has a private pipe at the same descriptor numbers, but a
 //! reactor registration of the read end does not follow it: an adapter tied to a reactor checks
@@ -17,7 +19,8 @@
 //!
 //! (Over 500 lines on purpose: this is signal-hook's `backend` surface — `Handle`,
 //! `SignalDelivery`, `Pending`, `SignalIterator` — kept in one module as users know it; the
-//! async stream core is in `async_core.rs`.)
+//! async stream cores are in `async_core.rs` (Unix) and `thread_delivery.rs` (Windows), the
+//! adapters' shared surface in `surface.rs`.)
 
 use std::borrow::Borrow;
 #[cfg(unix)]
@@ -38,8 +41,6 @@ use super::fork::{self, Tracked};
 #[cfg(unix)]
 use super::shared::Wake;
 use super::shared::{Control, Shared};
-#[cfg(windows)]
-pub use super::waiter::ThreadDelivery;
 #[cfg(unix)]
 use crate::low_level::pipe::WakeFd;
 #[cfg(unix)]
@@ -47,8 +48,13 @@ use crate::sys;
 
 #[cfg(unix)]
 mod async_core;
+mod surface;
+#[cfg(windows)]
+mod thread_delivery;
 #[cfg(unix)]
 pub use self::async_core::{AsyncCore, ReactorPipe};
+#[cfg(windows)]
+pub use self::thread_delivery::ThreadDelivery;
 
 /// Creates the self-pipe an adapter hands to [`SignalDelivery::with_pipe`]: returns `(read,
 /// write)`, both ends close-on-exec and non-blocking, ready for a reactor. New in sigmux.

@@ -80,7 +80,14 @@ pub(crate) mod sealed {
         type Storage: Debug + Default + Send + Sync + 'static;
 
         /// What the iterator yields.
+        #[cfg(not(windows))]
         type Output;
+
+        /// What the iterator yields. `Send` on Windows, where the adapters' stream hands it
+        /// over from a helper thread (`backend::ThreadDelivery`); every exfiltrator there
+        /// qualifies. (Not on Unix: `WithRawSiginfo`'s `siginfo_t` holds a pointer.)
+        #[cfg(windows)]
+        type Output: Send;
 
         /// Whether this exfiltrator can serve `sig`.
         fn supports_signal(&self, sig: c_int) -> bool;

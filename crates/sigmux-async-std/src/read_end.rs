@@ -1,5 +1,5 @@
-//! Unix: the stream over a self-pipe in async-io's reactor, on sigmux's
-//! [`AsyncCore`](sigmux::iterator::backend::AsyncCore) (see the crate docs).
+//! Unix: the read end of the self-pipe in async-io's reactor, the [`ReactorPipe`] under the
+//! stream.
 
 use std::fs::File;
 use std::io::{Error, Read};
@@ -7,33 +7,13 @@ use std::os::unix::io::{AsRawFd, OwnedFd, RawFd};
 use std::task::{Context, Poll};
 
 use async_io::Async;
-use sigmux::iterator::backend::{AsyncCore, Handle, ReactorPipe};
-use sigmux::iterator::exfiltrator::{Exfiltrator, SignalOnly};
-
-/// An asynchronous stream of arriving signals, with what the exfiltrator `E` extracts from
-/// each.
-///
-/// Signals of one kind that arrive in quick succession may be merged into one item; the items
-/// of one batch come in ascending signal-number order. Dropping the value unregisters its
-/// signals.
-#[derive(Debug)]
-pub struct SignalsInfo<E: Exfiltrator = SignalOnly>(AsyncCore<ReadEnd, E>);
-
-/// [`SignalsInfo`] that yields just the signal numbers; what most programs want.
-pub type Signals = SignalsInfo<SignalOnly>;
-
-impl<E: Exfiltrator> SignalsInfo<E> {
-    sigmux::__adapter_surface!(controls AsyncCore<ReadEnd, E>);
-    sigmux::__adapter_surface!(stream "signal-hook-async-std");
-}
-
-sigmux::__adapter_surface!(futures_core futures_core);
+use sigmux::iterator::backend::ReactorPipe;
 
 /// The read end of the self-pipe, registered with async-io's reactor when created.
 ///
 /// `None` only once abandoned in a forked child. (`File` is only the read end's owner.)
 #[derive(Debug)]
-struct ReadEnd(Option<Async<File>>);
+pub(crate) struct ReadEnd(Option<Async<File>>);
 
 impl ReactorPipe for ReadEnd {
     const NAME: &'static str = "sigmux-async-std";

@@ -1,18 +1,8 @@
-//! Windows: the async adapters' delivery, [`ThreadDelivery`]. Re-exported from
-//! [`backend`](super::backend).
+//! Windows: the async adapters' stream, [`ThreadDelivery`]: the Windows counterpart of the
+//! Unix `AsyncCore`, which the adapters wrap the same way (through `__adapter_surface!`).
 //!
-//! On Unix an adapter hands the read end of a self-pipe to its reactor. Windows has no such
-//! pipe that a signal handler (or the console handler) could write to and a reactor could
-//! watch, so here a helper thread does the waiting: it owns a blocking
-//! [`SignalsInfo`](super::SignalsInfo), sleeps in [`wait`](super::SignalsInfo::wait) on its
-//! semaphore, queues what arrives and wakes the task's [`Waker`].
-//!
-//! Cost, compared with the reactor on Unix: one thread per stream (mostly asleep; its stack is
-//! reserved, not committed), one more thread switch per wake-up (handler → helper thread →
-//! the runtime's worker), and a small allocation per batch for the queue. Signals are rare
-//! events: this is far below anything a program could notice, and it works under every
-//! runtime, since only a `Waker` is involved.
 
+use std::borrow::Borrow;
 use std::collections::VecDeque;
 use std::fmt;
 use std::io;
@@ -20,8 +10,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 use std::thread::JoinHandle;
 
-use super::exfiltrator::Exfiltrator;
-use super::{Handle, SignalsInfo};
+use libc::c_int;
+
+use super::Handle;
+use crate::iterator::exfiltrator::Exfiltrator;
+use crate::iterator::SignalsInfo;
 
 /// What the helper thread and the stream share.
 struct Queue<O> {
@@ -41,32 +34,57 @@ impl<O> Queue<O> {
     }
 }
 
-/// A signal delivery for async adapters on Windows: a helper thread blocks on a
-/// [`SignalsInfo`] and wakes the polling task (see the [module docs](self) for the cost).
-/// New in sigmux.
+/// The whole of an async adapter's signal stream on Windows. New in sigmux.
 ///
-/// The signals (and console events, see [the iterator](super#windows)) are registered when it
-/// is created and unregistered when it is dropped. [`poll_next`](ThreadDelivery::poll_next)
-/// yields the same items as the blocking iterator, then `None` once the delivery was
-/// [closed](Handle::close).
+/// On Unix an adapter hands the read end of a self-pipe to its reactor. Windows has no pipe
+/// that a signal handler (or the console handler) could write to and a reactor could watch, so
+/// here a helper thread does the waiting: it owns a blocking [`SignalsInfo`], sleeps in
+/// [`wait`](SignalsInfo::wait) on its semaphore, queues what arrives and wakes the polling
+/// task's [`Waker`]. No runtime or reactor is involved, so the stream works under any runtime
+/// and outside one, and no I/O error can end it.
 ///
-/// A closing console event (`SIGCLOSE` and the like) keeps the process alive until the
-/// delivery is done with it: dropped or closed (the helper thread's iterator is the listener).
+/// The cost, compared with the reactor on Unix: one thread per stream (mostly asleep; its
+/// stack is reserved, not committed), one more thread switch per wake-up (handler → helper
+/// thread → the runtime's worker), and a small allocation per batch for the queue. Signals
+/// are rare events: this is far below anything a program could notice.
+///
+/// The signals (and console events, see [the iterator](crate::iterator#windows)) are
+/// registered when it is created and unregistered when it is dropped.
+/// [`poll_recv`](ThreadDelivery::poll_recv) yields the same items as the blocking iterator,
+/// then `None` for good once the delivery was [closed](Handle::close).
+///
+/// A closing console event (`SIGCLOSE`, `SIGLOGOFF` or `SIGSHUTDOWN`) keeps the process alive
+/// until the delivery is done with it: dropped or closed (the helper thread's iterator is the
+/// listener), or until Windows' own deadline passes.
 pub struct ThreadDelivery<E: Exfiltrator> {
     queue: Arc<Queue<E::Output>>,
     handle: Handle,
     thread: Option<JoinHandle<()>>,
+    /// Set once the stream has yielded `None`; it never yields anything again.
+    ended: bool,
 }
 
-impl<E: Exfiltrator> ThreadDelivery<E>
-where
-    E::Output: Send,
-{
+impl<E: Exfiltrator> ThreadDelivery<E> {
+    /// Registers `signals` with a blocking [`SignalsInfo`] taking information out of the
+    /// handler with `exfiltrator`, and starts the helper thread over it.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`Handle::add_signal`], or of starting the thread; on error nothing stays
+    /// registered.
+    pub fn open<I, S>(signals: I, exfiltrator: E) -> io::Result<Self>
+    where
+        I: IntoIterator<Item = S>,
+        S: Borrow<c_int>,
+    {
+        Self::new(SignalsInfo::with_exfiltrator(signals, exfiltrator)?)
+    }
+
     /// Starts the helper thread over `signals`, which it owns from now on.
     ///
     /// # Errors
     ///
-    /// If the thread cannot be started.
+    /// If the thread cannot be started (then `signals` is dropped, unregistering them).
     pub fn new(signals: SignalsInfo<E>) -> io::Result<Self> {
         let handle = signals.handle();
         let queue = Arc::new(Queue {
@@ -87,17 +105,24 @@ where
             queue,
             handle,
             thread: Some(thread),
+            ended: false,
         })
     }
 
     /// The next item: `Ready(Some(_))` with one, `Ready(None)` once closed (and everything
-    /// queued before was taken), `Pending` with `cx`'s waker stored otherwise.
-    pub fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<E::Output>> {
+    /// queued before was taken) and for good after that, `Pending` with `cx`'s waker stored
+    /// otherwise.
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<E::Output>> {
+        if self.ended {
+            return Poll::Ready(None);
+        }
         let mut state = self.queue.lock();
         if let Some(item) = state.items.pop_front() {
             return Poll::Ready(Some(item));
         }
         if state.ended || self.handle.is_closed() {
+            drop(state);
+            self.ended = true;
             return Poll::Ready(None);
         }
         match &mut state.waker {
@@ -110,6 +135,18 @@ where
     /// A [`Handle`] to add or remove signals, or to close the delivery (ending the stream).
     pub fn handle(&self) -> Handle {
         self.handle.clone()
+    }
+
+    /// Always `None`: no reactor is involved, so no I/O error can end this stream. (There for
+    /// the Unix `AsyncCore::take_error`'s sake: adapter code reads the same on every
+    /// platform.)
+    pub fn take_error(&mut self) -> Option<io::Error> {
+        None
+    }
+
+    /// Whether the stream has yielded `None` (it never yields anything again).
+    pub fn is_terminated(&self) -> bool {
+        self.ended
     }
 }
 
@@ -159,6 +196,7 @@ impl<E: Exfiltrator> fmt::Debug for ThreadDelivery<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ThreadDelivery")
             .field("handle", &self.handle)
-            .finish()
+            .field("ended", &self.ended)
+            .finish_non_exhaustive()
     }
 }
