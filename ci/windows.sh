@@ -25,15 +25,19 @@ export CARGO_TARGET_DIR_WINE="${CARGO_TARGET_DIR_WINE:-$PWD/target/wine}"
 export WINEPREFIX="${WINEPREFIX:-$CARGO_TARGET_DIR_WINE/prefix}"
 # wineboot cannot make a prefix whose parent folder is missing (as in a fresh clone).
 mkdir -p "$(dirname "$WINEPREFIX")"
-# sigmux (iterator, Shutdown, the `signals` example) needs a real console
-# (WINE_PTY=1) for its GenerateConsoleCtrlEvent tests. The adapters run their test targets
-# only (--tests): their doc examples are written for Unix signals.
-for crate in crates/sigmux-registry crates/sigmux crates/sigmux-tokio crates/sigmux-async-std crates/sigmux-stress; do
-    echo "--- $crate"
-    case "$crate" in
-        crates/sigmux) WINE_PTY=1 bash "$tool" "$crate" ;;
-        crates/sigmux-tokio) bash "$tool" "$crate" --all-features --tests ;;
-        crates/sigmux-async-std) bash "$tool" "$crate" --tests ;;
-        *) bash "$tool" "$crate" ;;
-    esac
-done
+# A fresh prefix is made and left to settle before the tests start processes in it: on a
+# prefix still finishing its first boot, a test's CreateProcess once failed with "internal
+# error" 1359.
+if [ ! -d "$WINEPREFIX" ] && [ -x /usr/lib/wine/wine64 ]; then
+    WINEDEBUG=-all /usr/lib/wine/wine64 wineboot --init >/dev/null 2>&1 || true
+    /usr/lib/wine/wineserver -w || true
+fi
+# Two runs, each one cargo invocation (so each dependency is built once per feature set):
+# 1. the registry, sigmux (iterator, Shutdown, the `signals` example) and the stress crate's
+#    portable test, with their doc tests; sigmux needs a real console (WINE_PTY=1) for its
+#    GenerateConsoleCtrlEvent tests;
+# 2. the adapters' test targets (--tests): their doc examples are written for Unix signals.
+echo "--- sigmux-registry, sigmux, sigmux-stress"
+WINE_PTY=1 bash "$tool" . -p sigmux-registry -p sigmux -p sigmux-stress
+echo "--- sigmux-tokio, sigmux-async-std"
+bash "$tool" . -p sigmux-tokio -p sigmux-async-std --all-features --tests

@@ -19,36 +19,48 @@ export RUSTFLAGS="-D warnings"
 checked=()
 skipped=()
 
-# check TARGET [cargo options...]: the registry and sigmux with tests and examples, the
-# adapters' libraries and tests.
+# check "TARGETS" [cargo options...]: for every target of the list at once (one cargo run,
+# so the work of all of them is scheduled together), the registry, sigmux and the async
+# adapters with their tests and examples; then sigmux-mio with the mio versions that build
+# there (the same for every target of a list).
 check() {
-    local target=$1
+    local targets=() target
+    for target in $1; do
+        targets+=(--target "$target")
+    done
     shift
-    echo "--- $target"
-    cargo "$@" check -q --target "$target" -p sigmux-registry -p sigmux --all-features \
-        --lib --tests --examples
-    cargo "$@" check -q --target "$target" -p sigmux-tokio -p sigmux-async-std --all-features \
-        --lib --tests
+    echo "--- ${targets[*]}"
+    cargo "$@" check -q "${targets[@]}" -p sigmux-registry -p sigmux -p sigmux-tokio \
+        -p sigmux-async-std --all-features --lib --tests --examples
     local mio_features
-    case "$target" in
+    case "${targets[1]}" in
         *freebsd* | *illumos*) mio_features="support-v0_8,support-v1_0" ;;
         *netbsd* | *openbsd*) mio_features="support-v1_0" ;;
         *) mio_features="support-v0_6,support-v0_7,support-v0_8,support-v1_0" ;;
     esac
-    cargo "$@" check -q --target "$target" -p sigmux-mio --features "$mio_features" --lib
-    checked+=("$target")
+    cargo "$@" check -q "${targets[@]}" -p sigmux-mio --features "$mio_features" --lib
 }
 
-for target in aarch64-linux-android x86_64-unknown-linux-musl x86_64-unknown-freebsd \
-    x86_64-unknown-netbsd x86_64-unknown-illumos aarch64-apple-darwin; do
-    if ! rustup target list --installed 2>/dev/null | grep -qx "$target"; then
-        if ! timeout 180 rustup target add "$target" >/dev/null 2>&1; then
-            echo "ci/xcheck.sh: cannot install the $target standard library here; skipped"
-            skipped+=("$target")
-            continue
+# In groups (one cargo run each) whose members build the same mio versions; a target whose
+# standard library cannot be installed leaves its group.
+groups=("aarch64-linux-android x86_64-unknown-linux-musl aarch64-apple-darwin"
+    "x86_64-unknown-freebsd x86_64-unknown-illumos" "x86_64-unknown-netbsd")
+for group in "${groups[@]}"; do
+    ready=()
+    for target in $group; do
+        if ! rustup target list --installed 2>/dev/null | grep -qx "$target"; then
+            if ! timeout 180 rustup target add "$target" >/dev/null 2>&1; then
+                echo "ci/xcheck.sh: cannot install the $target standard library here; skipped"
+                skipped+=("$target")
+                continue
+            fi
         fi
+        ready+=("$target")
+    done
+    if [ "${#ready[@]}" -gt 0 ]; then
+        check "${ready[*]}"
+        checked+=("${ready[@]}")
     fi
-    check "$target"
 done
 
 # OpenBSD: tier 3, std built from source with nightly.
@@ -59,6 +71,7 @@ if sysroot=$(rustup run nightly rustc --print sysroot 2>/dev/null); then
     fi
     if [ -d "$sysroot/lib/rustlib/src/rust/library" ]; then
         CARGO_TARGET_DIR="$CARGO_TARGET_DIR/build-std" check "$target" +nightly -Zbuild-std
+        checked+=("$target")
     else
         echo "ci/xcheck.sh: $target needs nightly's rust-src, which cannot be had here; skipped"
         skipped+=("$target")
