@@ -135,6 +135,9 @@ if [ "$have_src" = 1 ]; then
     #   (term_runs_the_cleanup_*, int_dies_by_int_*, second_int_during_the_cleanup_*,
     #   second_signal_of_another_kind_*, deadline_kills_*, cleanup_within_the_deadline_*:
     #   the re-executed example never ran its handler for the first TERM/INT in those runs).
+    # Tests that send a signal to the whole process from the test harness's process (not a
+    # forked child) are ignored under `cfg(sigmux_tsan)`: the kernel may pick the harness's
+    # main thread, which waits in a plain futex call, so the deferred handler never runs.
     # forbidden_signals_panic_in_checked_functions panics in a forked child of the
     # multi-threaded, instrumented harness, whose panic machinery then waited on a lock another
     # thread held at the fork (the alarm watchdog fired).

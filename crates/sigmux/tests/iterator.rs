@@ -99,6 +99,12 @@ fn close_makes_wait_return_at_once() {
 }
 
 #[test]
+#[cfg_attr(
+    sigmux_tsan,
+    ignore = "a signal sent to the process may land on the harness's main thread, where \
+              ThreadSanitizer defers its handler until that thread reaches an interceptor, which \
+              it never does while it waits for the test (hung once)"
+)]
 fn signals_sent_from_other_threads_wake_the_reader() {
     let _lock = sigmux_testkit::lock();
     let mut signals = Signals::new([SIGUSR1, SIGUSR2]).unwrap();

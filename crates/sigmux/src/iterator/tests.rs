@@ -134,6 +134,12 @@ fn wait_timeout_ends_for(make: Make, event: impl FnOnce(&Handle)) -> Vec<c_int> 
 }
 
 #[test]
+#[cfg_attr(
+    sigmux_tsan,
+    ignore = "a signal sent to the process may land on the harness's main thread, where \
+              ThreadSanitizer defers its handler until that thread reaches an interceptor, which \
+              it never does while it waits for the test (hung once)"
+)]
 fn wait_timeout_is_woken_by_a_signal() {
     each_kind(|make| {
         let got = wait_timeout_ends_for(make, |_| {
