@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use futures_core::stream::FusedStream;
 use futures_lite::StreamExt;
 use sigmux::consts::{SIGCLOSE, SIGINT, SIGTERM};
 use sigmux::low_level::raise;
@@ -77,11 +78,15 @@ fn close_ends_the_stream_of_a_waiting_task() {
     async_std::task::block_on(async {
         let mut signals = Signals::new([SIGTERM]).unwrap();
         let handle = signals.handle();
-        let task = async_std::task::spawn(async move { signals.next().await });
+        // Ended for good: a second `next` is `None` at once too, and the stream says so.
+        let task = async_std::task::spawn(async move {
+            let got = (signals.next().await, signals.next().await);
+            (got, signals.is_terminated())
+        });
         async_std::task::sleep(Duration::from_millis(50)).await;
         handle.close();
         let got = async_std::future::timeout(PATIENCE, task).await.unwrap();
-        assert_eq!(got, None);
+        assert_eq!(got, ((None, None), true));
     });
 }
 

@@ -105,10 +105,14 @@ fn close_ends_the_stream_of_a_waiting_task() {
     multi_thread().block_on(async {
         let mut signals = Signals::new([SIGTERM]).unwrap();
         let handle = signals.handle();
-        let task = tokio::spawn(async move { signals.recv().await });
+        // Ended for good: a second receive is `None` at once too.
+        let task = tokio::spawn(async move { (signals.recv().await, signals.recv().await) });
         tokio::time::sleep(Duration::from_millis(50)).await;
         handle.close();
-        assert_eq!(timeout(PATIENCE, task).await.unwrap().unwrap(), None);
+        assert_eq!(
+            timeout(PATIENCE, task).await.unwrap().unwrap(),
+            (None, None)
+        );
     });
 }
 
