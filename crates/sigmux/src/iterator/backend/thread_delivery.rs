@@ -1,6 +1,5 @@
 //! Windows: the async adapters' stream, [`ThreadDelivery`]: the Windows counterpart of the
 //! Unix `AsyncCore`, which the adapters wrap the same way (through `__adapter_surface!`).
-//!
 
 use std::borrow::Borrow;
 use std::collections::VecDeque;
