@@ -10,30 +10,9 @@ use std::time::Duration;
 use futures_lite::future;
 use sigmux::consts::{SIGUSR1, SIGUSR2};
 use sigmux_async_std::Signals;
-use sigmux_testkit::{in_child, wait_for, Outcome};
+use sigmux_testkit::{fork_child, in_child, kill_self, wait_for, Outcome};
 
 const PATIENCE: Duration = Duration::from_secs(10);
-
-/// Sends `signal` to this process (not only this thread).
-fn kill_self(signal: i32) {
-    // SAFETY: plain kill of our own process with a registered signal.
-    assert_eq!(unsafe { libc::kill(libc::getpid(), signal) }, 0);
-}
-
-/// Forks; the child runs `child` under an alarm watchdog and `_exit`s with its result.
-fn fork_child(child: impl FnOnce() -> i32) -> libc::pid_t {
-    // SAFETY: the child only runs `child` and then `_exit`s.
-    let pid = unsafe { libc::fork() };
-    assert!(pid >= 0);
-    if pid == 0 {
-        // SAFETY: alarm and _exit are always safe to call.
-        unsafe { libc::alarm(10) };
-        let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(child)).unwrap_or(101);
-        // SAFETY: see above.
-        unsafe { libc::_exit(code) };
-    }
-    pid
-}
 
 fn poll_once(signals: &mut Signals) -> Poll<Option<i32>> {
     let waker =
@@ -47,7 +26,7 @@ fn after_fork_the_inherited_stream_ends_and_the_blocking_iterator_works() {
         let mut signals = Some(Signals::new([SIGUSR1, SIGUSR2]).unwrap());
         // The parent's stream has joined the reactor.
         assert!(poll_once(signals.as_mut().unwrap()).is_pending());
-        let child = fork_child(|| {
+        let child = fork_child(10, || {
             let mut inherited = signals.take().unwrap();
             // Ends at once, touching no reactor, with an error that says what to do.
             assert_eq!(poll_once(&mut inherited), Poll::Ready(None));

@@ -8,7 +8,16 @@
 //! * [`in_child`]: run a scenario in a forked child with an `alarm` watchdog and report how it
 //!   ended, for scenarios that terminate the process, change dispositions for good or must not
 //!   leak state into the other tests.
+//!
+//! It also holds the scenarios every async adapter's stream must pass, as macros the adapters'
+//! tests expand ([`adapters`]).
 #![cfg(unix)]
+
+pub mod adapters;
+
+/// For the macros of [`adapters`], which expand in crates that may not name `libc` themselves.
+#[doc(hidden)]
+pub use libc;
 
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Mutex, MutexGuard};
@@ -44,19 +53,26 @@ impl Outcome {
 }
 
 /// Runs `scenario` in a forked child process with `alarm(watchdog_secs)` armed, waits for it
-/// and reports how it ended.
-///
-/// The child exits with the status the scenario returns (101 if it panics); it never returns
-/// into the test harness. Only the calling thread exists in the child, so the scenario must
-/// not rely on locks that other threads of the test process might hold.
+/// and reports how it ended (see [`fork_child`] for what the child does).
 ///
 /// It takes the process-wide [`lock`] around the fork, so no other test of this binary that
 /// follows the same discipline is in the middle of changing signal state while the child is
 /// made (a lock held at fork time would stay held forever in the child). Do not call it while
-/// holding [`lock`]. It also holds the real standard output and error locks across the fork
-/// (the harness's threads print results under them), so the scenario can write or flush them.
+/// holding [`lock`].
 pub fn in_child<F: FnOnce() -> i32>(watchdog_secs: u32, scenario: F) -> Outcome {
     let _serial = lock();
+    wait_for(fork_child(watchdog_secs, scenario))
+}
+
+/// Forks a child that runs `scenario` with `alarm(watchdog_secs)` armed and `_exit`s with the
+/// status it returns (101 if it panics, the message written to the real standard error); it
+/// never returns into the test harness. Returns the child's pid, to reap with [`wait_for`].
+///
+/// Only the calling thread exists in the child, so the scenario must not rely on locks that
+/// other threads might hold — except the standard output and error locks, which are held
+/// across the fork (the harness's threads print results under them), so the scenario can write
+/// or flush them. Use [`in_child`] from a test; this, from inside one, for a second process.
+pub fn fork_child<F: FnOnce() -> i32>(watchdog_secs: u32, scenario: F) -> libc::pid_t {
     // Taken by this thread, so the child (where this thread lives on) owns them and releases
     // them below; the parent releases them once the child exists.
     let out = std::io::stdout().lock();
@@ -88,7 +104,15 @@ pub fn in_child<F: FnOnce() -> i32>(watchdog_secs: u32, scenario: F) -> Outcome 
         // SAFETY: see above; `_exit` skips the parent's atexit handlers, as a child should.
         unsafe { libc::_exit(code) };
     }
-    wait_for(pid)
+    pid
+}
+
+/// Sends `signal` to this whole process with `kill` (any thread may take it, unlike
+/// `raise`, which targets the calling thread).
+pub fn kill_self(signal: libc::c_int) {
+    // SAFETY: kill has no memory-safety preconditions.
+    let sent = unsafe { libc::kill(libc::getpid(), signal) };
+    assert_eq!(sent, 0, "kill: {}", std::io::Error::last_os_error());
 }
 
 /// Waits for the child `pid` and decodes its status.
@@ -170,8 +194,9 @@ pub mod rt {
     /// [`wait_for`](crate::wait_for). The sender only calls async-signal-safe functions.
     pub fn flood(to: pid_t, signals: &[c_int], count: usize, watchdog_secs: u32) -> pid_t {
         assert!(!signals.is_empty());
-        let signals = signals.to_vec(); // allocated before the fork
-                                        // SAFETY: the child only calls async-signal-safe functions and leaves with `_exit`.
+        // Allocated before the fork.
+        let signals = signals.to_vec();
+        // SAFETY: the child only calls async-signal-safe functions and leaves with `_exit`.
         let pid = unsafe { libc::fork() };
         assert!(pid >= 0, "fork failed: {}", std::io::Error::last_os_error());
         if pid != 0 {

@@ -3,55 +3,25 @@
 //! stream neither wakes for the child's signals nor misses its own.
 #![cfg(unix)]
 
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use sigmux::consts::{SIGUSR1, SIGUSR2};
-use sigmux_testkit::{in_child, wait_for, Outcome};
-use sigmux_tokio::Signals;
+use sigmux_testkit::{fork_child, in_child, kill_self, wait_for, Outcome};
 use tokio::runtime::{Builder, Runtime};
 use tokio::time::timeout;
 
-const PATIENCE: Duration = Duration::from_secs(10);
+sigmux_testkit::stream_helpers! {
+    adapter: sigmux_tokio,
+    timeout: tokio::time::timeout,
+    yield_now: tokio::task::yield_now,
+}
 
 fn current_thread() -> Runtime {
     Builder::new_current_thread().enable_all().build().unwrap()
 }
 
-/// Sends `signal` to this process (not only this thread).
-fn kill_self(signal: i32) {
-    // SAFETY: plain kill of our own process with a registered signal.
-    assert_eq!(unsafe { libc::kill(libc::getpid(), signal) }, 0);
-}
-
-/// Forks; the child runs `child` under an alarm watchdog and `_exit`s with its result.
-fn fork_child(child: impl FnOnce() -> i32) -> libc::pid_t {
-    // SAFETY: the child only runs `child` and then `_exit`s.
-    let pid = unsafe { libc::fork() };
-    assert!(pid >= 0);
-    if pid == 0 {
-        // SAFETY: alarm and _exit are always safe to call.
-        unsafe { libc::alarm(10) };
-        let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(child)).unwrap_or(101);
-        // SAFETY: see above.
-        unsafe { libc::_exit(code) };
-    }
-    pid
-}
-
-async fn poll_once(signals: &mut Signals) -> Poll<Option<i32>> {
-    std::future::poll_fn(|cx: &mut Context<'_>| Poll::Ready(signals.poll_recv(cx))).await
-}
-
-async fn let_reactor_run() {
-    for _ in 0..10 {
-        tokio::task::yield_now().await;
-    }
-}
-
 fn scenario(parent_rt: Runtime) -> i32 {
     let mut signals = Some(parent_rt.block_on(async { Signals::new([SIGUSR1, SIGUSR2]).unwrap() }));
-    let child = fork_child(|| {
+    let child = fork_child(10, || {
         // The recipe: leave the parent's runtime alone (never drop it here), build a new one,
         // make new streams.
         let rt = current_thread();

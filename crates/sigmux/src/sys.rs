@@ -228,124 +228,123 @@ pub(crate) use siginfo::*;
 
 #[cfg(all(not(windows), feature = "extended-siginfo-raw"))]
 mod siginfo {
-    use libc::{c_int, pid_t, siginfo_t, uid_t};
-
-    /// Whether this platform's libc gives access to `si_pid`, `si_uid`, `si_status` and
-    /// `si_value`.
-    pub(crate) const HAS_FIELDS: bool = cfg!(any(
-        target_os = "linux",
-        target_os = "android",
-        target_os = "macos",
-        target_os = "ios",
-        target_os = "freebsd",
-        target_os = "dragonfly",
-        target_os = "netbsd",
-        target_os = "openbsd"
-    ));
-
-    macro_rules! field {
-        ($(#[$m:meta])* $name:ident -> $ty:ty) => {
-            $(#[$m])*
-            ///
-            /// # Safety
-            ///
-            /// `info` must come from the kernel (or be built consistently): its `si_signo` and
-            /// `si_code` must say this member of the union is filled in.
-            #[cfg(any(
-                target_os = "linux",
-                target_os = "android",
-                target_os = "macos",
-                target_os = "ios",
-                target_os = "freebsd",
-                target_os = "dragonfly",
-                target_os = "netbsd",
-                target_os = "openbsd"
-            ))]
-            pub(crate) unsafe fn $name(info: &siginfo_t) -> $ty {
-                // SAFETY: forwarded to the caller (see `# Safety`).
-                unsafe { info.$name() }
-            }
-
-            $(#[$m])*
-            ///
-            /// # Safety
-            ///
-            /// None on this platform: it always returns the default value.
-            #[cfg(not(any(
-                target_os = "linux",
-                target_os = "android",
-                target_os = "macos",
-                target_os = "ios",
-                target_os = "freebsd",
-                target_os = "dragonfly",
-                target_os = "netbsd",
-                target_os = "openbsd"
-            )))]
-            pub(crate) unsafe fn $name(info: &siginfo_t) -> $ty {
-                let _ = info;
-                Default::default()
-            }
+    /// `by_platform!(all { items })` keeps the items on the platforms whose libc gives access
+    /// to `si_pid`, `si_uid`, `si_status` and `si_value`; `by_platform!(not { items })` on the
+    /// others. The one list of those platforms.
+    macro_rules! by_platform {
+        ($keep:ident { $($item:item)* }) => {
+            $(
+                #[cfg($keep(any(
+                    target_os = "linux",
+                    target_os = "android",
+                    target_os = "macos",
+                    target_os = "ios",
+                    target_os = "freebsd",
+                    target_os = "dragonfly",
+                    target_os = "netbsd",
+                    target_os = "openbsd"
+                )))]
+                $item
+            )*
         };
     }
 
-    field!(
-        /// `si_pid`. Async-signal-safe.
-        si_pid -> pid_t
-    );
-    field!(
-        /// `si_uid`. Async-signal-safe.
-        si_uid -> uid_t
-    );
-    field!(
-        /// `si_status`. Async-signal-safe.
-        si_status -> c_int
-    );
+    by_platform!(all {
+        /// Whether this platform's libc gives access to `si_pid`, `si_uid`, `si_status` and
+        /// `si_value`.
+        pub(crate) const HAS_FIELDS: bool = true;
 
-    /// `si_value` as `(sival_int, sival_ptr as usize)`. Async-signal-safe.
-    ///
-    /// # Safety
-    ///
-    /// `info` must come from the kernel (or be built consistently): its `si_code` must say
-    /// the signal was queued (`SI_QUEUE`, `SI_MESGQ`, timers).
-    #[cfg(any(
-        target_os = "linux",
-        target_os = "android",
-        target_os = "macos",
-        target_os = "ios",
-        target_os = "freebsd",
-        target_os = "dragonfly",
-        target_os = "netbsd",
-        target_os = "openbsd"
-    ))]
-    pub(crate) unsafe fn si_value(info: &siginfo_t) -> (c_int, usize) {
-        // SAFETY: forwarded to the caller.
-        let value: libc::sigval = unsafe { info.si_value() };
-        // In C, `union sigval { int sival_int; void *sival_ptr; }`: both members start at
-        // offset 0, so the int is the first `c_int` of the union's bytes on every ABI.
-        // SAFETY: `libc::sigval` is at least as large as a c_int and suitably aligned.
-        let int = unsafe { std::ptr::read((&value as *const libc::sigval).cast::<c_int>()) };
-        (int, value.sival_ptr as usize)
-    }
+        /// The fields, read through libc's accessors.
+        mod fields {
+            use libc::{c_int, siginfo_t};
 
-    /// `si_value`: not available on this platform.
-    ///
-    /// # Safety
-    ///
-    /// None on this platform.
-    #[cfg(not(any(
-        target_os = "linux",
-        target_os = "android",
-        target_os = "macos",
-        target_os = "ios",
-        target_os = "freebsd",
-        target_os = "dragonfly",
-        target_os = "netbsd",
-        target_os = "openbsd"
-    )))]
-    pub(crate) unsafe fn si_value(info: &siginfo_t) -> (c_int, usize) {
-        let _ = info;
-        (0, 0)
-    }
+            /// One accessor: `$name(info)` reads `info.$name()`.
+            macro_rules! field {
+                ($name:ident -> $ty:ty) => {
+                    /// Reads the field of that name. Async-signal-safe.
+                    ///
+                    /// # Safety
+                    ///
+                    /// `info` must come from the kernel (or be built consistently): its
+                    /// `si_signo` and `si_code` must say this member of the union is filled in.
+                    pub(crate) unsafe fn $name(info: &siginfo_t) -> $ty {
+                        // SAFETY: forwarded to the caller (see `# Safety`).
+                        unsafe { info.$name() }
+                    }
+                };
+            }
+            field!(si_pid -> libc::pid_t);
+            field!(si_uid -> libc::uid_t);
+            field!(si_status -> c_int);
+
+            /// `si_value` as `(sival_int, sival_ptr as usize)`. Async-signal-safe.
+            ///
+            /// # Safety
+            ///
+            /// `info` must come from the kernel (or be built consistently): its `si_code` must
+            /// say the signal was queued (`SI_QUEUE`, `SI_MESGQ`, timers).
+            pub(crate) unsafe fn si_value(info: &siginfo_t) -> (c_int, usize) {
+                // SAFETY: forwarded to the caller.
+                let value: libc::sigval = unsafe { info.si_value() };
+                // In C, `union sigval { int sival_int; void *sival_ptr; }`: both members start
+                // at offset 0, so the int is the first `c_int` of the union's bytes on every
+                // ABI.
+                // SAFETY: `libc::sigval` is at least as large as a c_int and suitably aligned.
+                let int =
+                    unsafe { std::ptr::read((&value as *const libc::sigval).cast::<c_int>()) };
+                (int, value.sival_ptr as usize)
+            }
+        }
+    });
+
+    by_platform!(not {
+        /// Whether this platform's libc gives access to `si_pid`, `si_uid`, `si_status` and
+        /// `si_value`.
+        pub(crate) const HAS_FIELDS: bool = false;
+
+        /// The fields: not readable on this platform, so always the default values.
+        mod fields {
+            use libc::{c_int, pid_t, siginfo_t, uid_t};
+
+            /// `si_pid`: 0 here.
+            ///
+            /// # Safety
+            ///
+            /// None on this platform.
+            pub(crate) unsafe fn si_pid(_: &siginfo_t) -> pid_t {
+                0
+            }
+
+            /// `si_uid`: 0 here.
+            ///
+            /// # Safety
+            ///
+            /// None on this platform.
+            pub(crate) unsafe fn si_uid(_: &siginfo_t) -> uid_t {
+                0
+            }
+
+            /// `si_status`: 0 here.
+            ///
+            /// # Safety
+            ///
+            /// None on this platform.
+            pub(crate) unsafe fn si_status(_: &siginfo_t) -> c_int {
+                0
+            }
+
+            /// `si_value`: `(0, 0)` here.
+            ///
+            /// # Safety
+            ///
+            /// None on this platform.
+            pub(crate) unsafe fn si_value(_: &siginfo_t) -> (c_int, usize) {
+                (0, 0)
+            }
+        }
+    });
+
+    pub(crate) use fields::{si_pid, si_status, si_uid, si_value};
 }
 
 /// What `si_code` says about a signal, decoded with this platform's constants.

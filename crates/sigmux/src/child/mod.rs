@@ -876,22 +876,7 @@ impl Children {
                 sys::drain(self.wake_read.as_raw_fd());
                 let State { watched, ready, .. } = st;
                 let mut error = None;
-                watched.retain(|&pid, _| match sys::waitpid_nohang(pid) {
-                    Ok(Some(status)) => {
-                        ready.push_back(Exit {
-                            pid: pid as u32,
-                            status,
-                        });
-                        false
-                    }
-                    Ok(None) => true,
-                    // Reaped by somebody else: its status is gone; stop watching.
-                    Err(e) if e.raw_os_error() == Some(libc::ECHILD) => false,
-                    Err(e) => {
-                        error.get_or_insert(e);
-                        true
-                    }
-                });
+                watched.retain(|&pid, _| still_running(pid, ready, &mut error));
                 if let Some(e) = error {
                     return Err(e);
                 }
@@ -914,28 +899,11 @@ impl Children {
         } = st;
         let mut error = None;
         watched.retain(|&pid, w| {
-            if w.pidfd.is_some() {
+            if w.pidfd.is_some() || still_running(pid, ready, &mut error) {
                 return true;
             }
-            match sys::waitpid_nohang(pid) {
-                Ok(Some(status)) => {
-                    ready.push_back(Exit {
-                        pid: pid as u32,
-                        status,
-                    });
-                    *pidless -= 1;
-                    false
-                }
-                Ok(None) => true,
-                Err(e) if e.raw_os_error() == Some(libc::ECHILD) => {
-                    *pidless -= 1;
-                    false
-                }
-                Err(e) => {
-                    error.get_or_insert(e);
-                    true
-                }
-            }
+            *pidless -= 1;
+            false
         });
         error.map_or(Ok(()), Err)
     }
@@ -1053,6 +1021,27 @@ fn already(pid: pid_t) -> io::Error {
         io::ErrorKind::AlreadyExists,
         format!("{} is already watched", pid),
     )
+}
+
+/// One `waitpid(pid, WNOHANG)` for a watched child: queues its exit if it has one. Whether to
+/// keep watching it: yes while it runs, and after an error (kept in `error`, the first one
+/// only); no once it exited or was reaped by somebody else (`ECHILD`: its status is gone).
+fn still_running(pid: pid_t, ready: &mut VecDeque<Exit>, error: &mut Option<io::Error>) -> bool {
+    match sys::waitpid_nohang(pid) {
+        Ok(Some(status)) => {
+            ready.push_back(Exit {
+                pid: pid as u32,
+                status,
+            });
+            false
+        }
+        Ok(None) => true,
+        Err(e) if e.raw_os_error() == Some(libc::ECHILD) => false,
+        Err(e) => {
+            error.get_or_insert(e);
+            true
+        }
+    }
 }
 
 /// Takes the first queued exit (of `pid`, if given). The `Child` was already dropped.
