@@ -63,6 +63,29 @@ pub const FORBIDDEN: &[c_int] = sys::FORBIDDEN;
 /// sigmux_registry::unregister(id);
 /// # }
 /// ```
+///
+/// The action may run on any thread the signal lands on, for as long as it stays registered,
+/// so it must be `Send + Sync + 'static` — checked by the compiler. An action holding an `Rc`
+/// is refused:
+///
+/// ```compile_fail,E0277
+/// use std::cell::Cell;
+/// use std::rc::Rc;
+///
+/// let count = Rc::new(Cell::new(0));
+/// // SAFETY: (never compiled) the action would only touch a counter.
+/// let _ = unsafe { sigmux_registry::register(2, move || count.set(count.get() + 1)) };
+/// ```
+///
+/// and so is one borrowing a local, which would dangle once the function returns:
+///
+/// ```compile_fail,E0373
+/// use std::sync::atomic::{AtomicBool, Ordering};
+///
+/// let seen = AtomicBool::new(false);
+/// // SAFETY: (never compiled) the action would only store to an atomic.
+/// let _ = unsafe { sigmux_registry::register(2, || seen.store(true, Ordering::Relaxed)) };
+/// ```
 pub unsafe fn register<F>(signal: c_int, action: F) -> Result<SigId, Error>
 where
     F: Fn() + Sync + Send + 'static,
