@@ -12,7 +12,8 @@ if ! command -v rustup >/dev/null 2>&1; then
 fi
 installed=$(rustup target list --installed 2>/dev/null)
 for target in aarch64-linux-android x86_64-unknown-linux-musl aarch64-apple-darwin \
-    x86_64-unknown-freebsd x86_64-unknown-illumos x86_64-unknown-netbsd; do
+    x86_64-unknown-freebsd x86_64-unknown-illumos x86_64-unknown-netbsd \
+    x86_64-pc-windows-gnu; do
     if ! grep -qx "$target" <<<"$installed"; then
         timeout 180 rustup target add "$target" >/dev/null 2>&1 ||
             echo "ci/toolchains.sh: cannot install the $target standard library"

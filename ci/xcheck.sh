@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Type-checks the published crates for systems this machine cannot run, each through its own
 # code paths (libc differences, errno locations, the constructor list, futex or no futex, the
-# pipe-backed iterator): Android, musl, FreeBSD, NetBSD, OpenBSD, illumos and macOS. Nothing
-# is linked or run.
+# pipe-backed iterator): Android, musl, FreeBSD, NetBSD, OpenBSD, illumos and macOS; and lints
+# the Windows code with clippy. Nothing is linked or run.
 #
 # A target whose standard library rustup can install is checked with the stable toolchain.
 # OpenBSD has no prebuilt standard library (a tier 3 target): it is checked with the nightly
@@ -78,6 +78,21 @@ if sysroot=$(rustup run nightly rustc --print sysroot 2>/dev/null); then
     fi
 else
     echo "ci/xcheck.sh: $target needs a nightly toolchain, which is not installed; skipped"
+    skipped+=("$target")
+fi
+
+# Windows: wine runs its tests (ci/windows.sh), but nothing else lints the Windows-only code
+# (the C runtime's signal(), console events, the adapters' helper-thread stream): clippy does
+# here, as ci/clippy.sh does for this machine's code.
+target=x86_64-pc-windows-gnu
+if rustup target list --installed 2>/dev/null | grep -qx "$target" ||
+    timeout 180 rustup target add "$target" >/dev/null 2>&1; then
+    echo "--- clippy --target $target"
+    cargo clippy -q --target "$target" -p sigmux-registry -p sigmux -p sigmux-tokio \
+        -p sigmux-async-std -p sigmux-stress --all-features --all-targets -- -D warnings
+    checked+=("$target (clippy)")
+else
+    echo "ci/xcheck.sh: cannot install the $target standard library here; skipped"
     skipped+=("$target")
 fi
 
