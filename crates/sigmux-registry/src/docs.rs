@@ -18,8 +18,13 @@
 //! # The handler (`handler.rs`)
 //!
 //! For each delivery the handler saves `errno`, announces itself as a reader (see grace
-//! periods below), calls the previous disposition, runs the signal's actions in registration
-//! order, leaves, and restores `errno`. The previous disposition is called in its own calling
+//! periods below) and copies out the previous disposition, leaves to call it, announces itself
+//! again, runs the signal's actions in registration order, leaves, and restores `errno`. The
+//! previous handler is called outside the grace period so that one that never returns (it
+//! leaves with `siglongjmp`) cannot keep [`unregister`](crate::unregister) waiting. If sigmux
+//! let go of the signal meanwhile (the last action was removed with a restore) and no action
+//! ran, the delivery is passed on to the restored disposition, so none is lost in the switch.
+//! The previous disposition is called in its own calling
 //! convention — the one-argument form if it was installed without `SA_SIGINFO`, the
 //! three-argument form otherwise — and not at all if it was `SIG_DFL`, `SIG_IGN` or sigmux's own
 //! handler. If the kernel passes no `siginfo_t`, actions get a zeroed one naming the signal.
@@ -56,7 +61,8 @@
 //! * The **writer**, after unlinking, flips the phase and waits until the old phase's counter
 //!   reaches zero. Readers that entered before the flip are counted there; readers that entered
 //!   after it synchronize with the flip and cannot reach the unlinked node. The wait is bounded
-//!   by the longest handler already running at the flip, since new readers count in the new
+//!   by the longest walk of an action list already running at the flip (a previous handler
+//!   called by the chain does not count: it runs outside), since new readers count in the new
 //!   phase.
 //!
 //! All of it goes through one atomic location, so acquire/release orderings suffice; the module
@@ -87,7 +93,8 @@
 //! A signal's [`Options`](crate::Options) are settled by its first registration: what it asks
 //! for, the rest from the process-wide defaults. A later registration that explicitly asks for
 //! a different value gets an error naming the option; one that leaves an option open accepts
-//! what is in force.
+//! what is in force. `keep_ignored` is the exception: asking for `true` accepts the signal's
+//! state, and asking for `false` overrides a kept ignore (sigmux's handler is installed then).
 //!
 //! When the last action of a signal registered with [`restore`](crate::Options::restore) is
 //! removed, the registry checks that its handler is still the installed one and puts the
@@ -96,8 +103,11 @@
 //! gets them; none falls in between. If `sigaction` reports that it displaced someone else's
 //! handler (installed in the instant between the check and the restore), that handler is put
 //! back at once and sigmux keeps chaining. If another library had installed over sigmux, the
-//! restore is skipped. Without `restore` the handler stays installed; with no actions it only
-//! chains to the previous disposition.
+//! restore is put off and sigmux keeps chaining; it is tried again whenever the registry next
+//! works on that signal (a registration, [`disposition`](crate::disposition),
+//! [`ignore`](crate::ignore), [`set_default_action`](crate::set_default_action)) and done once
+//! sigmux's handler is the installed one again. Without `restore` the handler stays installed;
+//! with no actions it only chains to the previous disposition.
 //!
 //! Which signals were ignored when the process started is recorded by a function in the
 //! executable's constructor list, which runs before `main` (on Linux, Android, the BSDs,

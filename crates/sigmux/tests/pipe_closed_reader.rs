@@ -100,3 +100,25 @@ fn a_rust_program_starts_with_sigpipe_ignored() {
     })
     .assert_success();
 }
+
+/// The guide's promise (pitfalls, "`SIGPIPE`"): with `SIGPIPE` registered, an ordinary write to
+/// a pipe without reader still fails with `EPIPE` (`BrokenPipe`), and the action runs too —
+/// even where the host left `SIGPIPE` at its default action, which would otherwise kill.
+#[test]
+fn a_registered_sigpipe_runs_its_action_and_the_write_still_fails_with_broken_pipe() {
+    use std::io::Write;
+
+    in_child(10, || {
+        set_sigpipe(libc::SIG_DFL);
+        let broken = Arc::new(AtomicBool::new(false));
+        sigmux::flag::register(SIGPIPE, Arc::clone(&broken)).unwrap();
+        let mut file = std::fs::File::from(pipe_without_reader());
+        let error = file.write(b"x").unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::BrokenPipe);
+        assert_eq!(error.raw_os_error(), Some(libc::EPIPE));
+        // Raised in this thread by the write, so handled before `write` returned.
+        assert!(broken.load(Ordering::SeqCst));
+        0
+    })
+    .assert_success();
+}

@@ -1,9 +1,9 @@
 //! Internals: how a signal travels from the kernel to your code.
 //!
 //! Nothing here is API; it explains why the patterns behave as documented, for readers who
-//! want to check them or build their own. The code is in `src/iterator/` (`shared.rs`,
-//! `wake/` (the semaphore parker and the pipe wait, chosen per platform), `backend.rs`,
-//! `fork.rs`).
+//! want to check them or build their own. The code is in `src/iterator/`: `shared.rs`,
+//! `wake/` (how a blocking reader sleeps, chosen per platform: the semaphore parker, the pipe
+//! wait, the Windows event), `backend/` (the adapters' core), `exfiltrator/`, `fork.rs`.
 //!
 //! # The handler
 //!
@@ -21,10 +21,15 @@
 //!
 //! 1. stores what the exfiltrator wants into slot `s` — a flag for
 //!    [`SignalOnly`](crate::iterator::exfiltrator::SignalOnly), a copy of the `siginfo_t`
-//!    pushed into a small [`Channel`](crate::low_level::channel::Channel) for the others;
+//!    pushed into a small [`Channel`](crate::low_level::channel::Channel) per signal for
+//!    [`WithOrigin`](crate::iterator::exfiltrator::WithOrigin) and
+//!    [`WithRawSiginfo`](crate::iterator::exfiltrator::WithRawSiginfo), one record in a ring
+//!    shared by all its signals for
+//!    [`Lossless`](crate::iterator::exfiltrator::lossless::Lossless);
 //! 2. sets bit `s` of the pending set (`fetch_or`, `Release`);
-//! 3. wakes the reader: on a semaphore (the blocking iterator on Linux and Android) or by
-//!    writing one byte to a self-pipe (everything else).
+//! 3. wakes the reader: on a semaphore (the blocking iterator on Linux and Android, a
+//!    semaphore object on Windows) or by writing one byte to a self-pipe (the blocking
+//!    iterator on other Unix systems, and every adapter stream).
 //!
 //! The reader, once woken, clears each set bit it finds (`AcqRel`) and then reads the slot; the
 //! `Release`/`Acquire` pair on the bit makes the slot's contents visible. No interleaving
@@ -74,7 +79,7 @@
 //! reader asleep in a raw `FUTEX_WAIT` could sleep for ever. The protocol is model-checked
 //! with loom (`ci/loom.sh`).
 //!
-//! If the semaphore cannot be made, and on other systems, the blocking iterator uses a
+//! If the semaphore cannot be made, and on other Unix systems, the blocking iterator uses a
 //! self-pipe and waits in one blocking `read`, which also drains it.
 //!
 //! # The self-pipe, for event loops
@@ -99,11 +104,14 @@
 //! read the parent's wake-ups. So every live pipe-based delivery is kept in a list, and a
 //! `pthread_atfork` hook runs in the child right after `fork`: for each entry it makes a new
 //! pipe (or socket pair, matching what was there) and moves it onto the *same* descriptor
-//! numbers with `dup2`, keeping the status flags (non-blocking) and setting close-on-exec. Everything
-//! that holds those numbers — the reader, the handler's write end, a reactor's registration —
-//! carries on unchanged, now on a pipe of the child's own. The hook uses only
-//! async-signal-safe calls; if one fails, that delivery may go on sharing its pipe with the
-//! parent.
+//! numbers with `dup2`, keeping the status flags (non-blocking) and setting close-on-exec. What
+//! uses those numbers directly — the blocking reader, the handler's write end — carries on
+//! unchanged, now on a pipe of the child's own. A reactor's registration does not follow: epoll
+//! (and kqueue) watch the open pipe, not its number, and the reactor itself is shared with the
+//! parent. So the async adapters end an inherited stream with an error on its first poll, and
+//! sigmux-mio's users register with a new `Poll` in the child (see
+//! [pitfalls](super::pitfalls#fork)). The hook uses only async-signal-safe calls; if one fails,
+//! that delivery may go on sharing its pipe with the parent.
 //!
 //! The list's lock is taken around the `fork`, so no delivery is half-made or half-dropped in
 //! the child's copy, and a delivery leaves the list before its descriptors are closed, so the

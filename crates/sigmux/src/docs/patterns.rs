@@ -97,7 +97,7 @@
 //! when you need exact handler counts (see [real-time payloads](super::pitfalls)).
 //!
 //! On Linux and Android the blocked thread sleeps on a semaphore the handler posts, without a
-//! pipe; elsewhere on a self-pipe. Either way it does not matter which thread the kernel runs
+//! pipe; on Windows on a semaphore object; on other Unix systems on a self-pipe. Either way it does not matter which thread the kernel runs
 //! the handler on. See [internals](super::internals).
 //!
 //! # Async runtimes and event loops
@@ -141,7 +141,8 @@
 //!   does for `SIGHUP` (see [pitfalls](super::pitfalls#nohup-and-inherited-ignores)).
 //!
 //! A signal's options are settled by its first registration; a later one asking for a
-//! different value gets an error. A [`Registration`](sigmux_registry::Registration)
+//! different value gets an error (except `keep_ignored`: asking for `true` accepts what is in
+//! force, and `false` overrides a kept ignore). A [`Registration`](sigmux_registry::Registration)
 //! unregisters when dropped:
 //!
 //! ```
@@ -175,20 +176,23 @@
 //!
 //! [`Children`](crate::child::Children) (module [`child`](crate::child), Unix) reports when
 //! children you started exit, exactly once each, blocking, as an iterator or as a future,
-//! without reaping anyone else's.
-//! On Linux it waits on a pidfd per child; elsewhere it calls `waitpid` on each watched pid when
-//! `SIGCHLD` arrives. It never calls `waitpid(-1)`, which would collect the exit status of
-//! children that other parts of the program (for example `std::process::Child::wait`) are
-//! waiting for.
+//! without reaping anyone else's (unless you ask it to
+//! [reap orphans](crate::child::Options::reap_orphans), for a supervisor or PID 1). On Linux it waits on a pidfd per child, falling back to `SIGCHLD` where
+//! pidfds cannot be had (kernels before 5.4, no descriptors left); elsewhere it calls
+//! `waitpid` on each watched pid when `SIGCHLD` arrives. It never calls `waitpid(-1)`, which
+//! would collect the exit status of children that other parts of the program (for example
+//! `std::process::Child::wait`) are waiting for.
 //!
 //! # When another crate fits better
 //!
 //! * **`tokio::signal`** comes with tokio and needs no extra dependency; if a tokio program
 //!   only awaits a few signals and never needs the sender, removal of a signal or the other
 //!   patterns here, it is enough. It also offers the Windows console events (Ctrl-C,
-//!   Ctrl-Break, closing the console, logoff, shutdown) as streams; sigmux offers them only
-//!   through [`Shutdown`](crate::Shutdown) (its iterator and adapters are Unix only). Note that tokio never uninstalls its handler: once a signal has
-//!   been listened for, it is caught for the rest of the process.
+//!   Ctrl-Break, closing the console, logoff, shutdown) as streams, as sigmux does through
+//!   [`Shutdown`](crate::Shutdown), the blocking iterator and the tokio and async-std streams
+//!   (as `SIGINT`, `SIGBREAK`, `SIGCLOSE`, `SIGLOGOFF`, `SIGSHUTDOWN`). Note that tokio never
+//!   uninstalls its handler: once a signal has been listened for, it is caught for the rest of
+//!   the process.
 //! * **`ctrlc`** runs one closure on Ctrl-C (and, with a feature, on `SIGTERM` and `SIGHUP`) on
 //!   a thread of its own, on Unix and on the Windows console. If that is all a command-line
 //!   program needs, it is the smaller dependency. It installs its handler over whatever was

@@ -111,7 +111,8 @@
 //!
 //! While a handler runs, sigmux adds only the signal being handled to the thread's mask
 //! (none with [`Options::nodefer`](sigmux_registry::Options::nodefer)); a different signal may
-//! interrupt it.
+//! interrupt it. While it calls the handler that was installed before it, it also blocks what
+//! that handler asked the kernel to block (its `sa_mask`), as the kernel would have.
 //!
 //! # Fork
 //!
@@ -128,8 +129,9 @@
 //!   handled in the child never wakes the parent's reader, nor the reverse. The blocking
 //!   iterator on Linux and Android has no pipe: its semaphore is private to each process anyway.
 //! * The hooks are installed before `main` where the platform has a constructor list (Linux,
-//!   Android, the BSDs, illumos, Solaris, macOS); elsewhere at the first use, so there a
-//!   fork racing with the very first use is not protected.
+//!   Android, the BSDs, illumos, Solaris, GNU Hurd, macOS and the other Apple systems);
+//!   elsewhere at the first use, so there a fork racing with the very first use is not
+//!   protected.
 //!
 //! What a program must do:
 //!
@@ -141,8 +143,12 @@
 //! * A pipe you gave to [`low_level::pipe`](crate::low_level::pipe) is yours: parent and child
 //!   share it after a fork, and sigmux leaves it alone.
 //! * An async runtime built before the fork does not work in the child: its worker threads
-//!   were not copied, and its reactor's descriptor is shared with the parent. Build a new
-//!   runtime in the child (and new signal streams in it), or `exec`.
+//!   were not copied, and its reactor's descriptor is shared with the parent. A stream
+//!   inherited from the parent ends with an error on its first poll in the child. With tokio,
+//!   build a new runtime in the child and new streams in it; with async-std or smol (async-io's
+//!   one global reactor, shared with the parent) use the blocking
+//!   [`Signals`](crate::iterator::Signals) in the child; with mio, register with a new `Poll`.
+//!   Or `exec`.
 //!
 //! # Alternate stacks: Go, JVM and Android hosts
 //!
@@ -224,8 +230,8 @@
 //! too.
 //!
 //! sigmux's own handler writes to its self-pipes without ever blocking; to a socket it
-//! writes with `MSG_NOSIGNAL` on Linux, so a closed reader cannot raise `SIGPIPE` inside the
-//! handler. For a plain pipe you gave to [`low_level::pipe`](crate::low_level::pipe), keep
+//! writes with `MSG_NOSIGNAL` on Linux and Android, so a closed reader cannot raise `SIGPIPE`
+//! inside the handler. For a plain pipe you gave to [`low_level::pipe`](crate::low_level::pipe), keep
 //! the reading end open as long as the registration exists.
 //!
 //! # `SA_RESTART` and `EINTR`
