@@ -206,7 +206,8 @@ where
 /// (another handler, `SIG_DFL`, or `SIG_IGN`) is put back, provided sigmux's handler is still
 /// the installed one. (A one-shot previous handler, `SA_RESETHAND`, that sigmux already
 /// chained to comes back as `SIG_DFL`, as the kernel would have left it.) If another library
-/// installed over sigmux's handler, sigmux leaves that alone and keeps chaining; the restore
+/// installed over sigmux's handler, even in the very instant of the restore, sigmux leaves
+/// that library's latest handler installed and keeps chaining; the restore
 /// stays pending and happens as soon as sigmux's handler is the installed one again and sigmux
 /// next looks at the signal (a registration, [`disposition`](crate::disposition),
 /// [`ignore`](crate::ignore), [`set_default_action`](crate::set_default_action)).

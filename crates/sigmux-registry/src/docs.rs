@@ -102,7 +102,9 @@
 //! reach sigmux's handler, which still runs the action; after it, the restored disposition
 //! gets them; none falls in between. If `sigaction` reports that it displaced someone else's
 //! handler (installed in the instant between the check and the restore), that handler is put
-//! back at once and sigmux keeps chaining. If another library had installed over sigmux, the
+//! back at once and sigmux keeps chaining; should that library install yet again before the
+//! put-back, the put-back's own answer shows it and its newer handler is put back in turn, so
+//! what stays is always the other library's latest. If another library had installed over sigmux, the
 //! restore is put off and sigmux keeps chaining; it is tried again whenever the registry next
 //! works on that signal (a registration, [`disposition`](crate::disposition),
 //! [`ignore`](crate::ignore), [`set_default_action`](crate::set_default_action)) and done once

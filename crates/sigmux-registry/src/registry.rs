@@ -368,12 +368,36 @@ fn release(signal: c_int, slot: &Slot, state: &mut SignalState) -> *mut Prev {
         }
         Ok(intruder) => {
             // Someone installed between our query and our set: put theirs back.
-            // SAFETY: as above; restoring what we just displaced.
-            let _ = unsafe { sys::set(signal, &intruder) };
+            put_back(signal, target, intruder);
             state.restore_pending = true;
             ptr::null_mut()
         }
         Err(_) => ptr::null_mut(),
+    }
+}
+
+/// How many times [`put_back`] answers a library that keeps installing before it gives up.
+const PUT_BACK_ROUNDS: usize = 64;
+
+/// Puts back `theirs`, a foreign disposition that our own `sigaction` (installing `ours`)
+/// displaced. The other library may install again in the instant before we put it back, and
+/// that put-back would then displace its newer handler: so each put-back's answer is checked,
+/// and a disposition it displaced that is not the one we installed last is put back in turn,
+/// until a put-back displaces exactly what we installed. The other library's latest handler is
+/// what stays. A library that never stops installing is answered [`PUT_BACK_ROUNDS`] times.
+/// Under the lock.
+fn put_back(signal: c_int, mut ours: RawDisposition, mut theirs: RawDisposition) {
+    for _ in 0..PUT_BACK_ROUNDS {
+        // SAFETY: we hold the lock; `theirs` was reported by the OS, so it is a valid
+        // disposition, and it is the one a foreign library chose last.
+        match unsafe { sys::set(signal, &theirs) } {
+            Ok(displaced) if displaced.same_as(&ours) => return,
+            Ok(displaced) => {
+                ours = theirs;
+                theirs = displaced;
+            }
+            Err(_) => return,
+        }
     }
 }
 
