@@ -8,6 +8,7 @@
 //! owns SIGUSR1 for its whole process), with an `alarm` watchdog against a hang.
 #![cfg(unix)]
 
+use std::os::unix::thread::JoinHandleExt;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::thread;
@@ -53,15 +54,12 @@ fn unregister_returns_only_after_a_running_action_left_and_was_dropped() {
 
     // A thread for the handler to run on, in ordinary code. It sleeps in short steps: under
     // ThreadSanitizer a signal is run when its thread leaves a call TSan intercepts.
-    let (tid_tx, tid_rx) = mpsc::channel();
-    let target = thread::spawn(move || {
-        // SAFETY: pthread_self has no preconditions.
-        tid_tx.send(unsafe { libc::pthread_self() }).unwrap();
+    let target = thread::spawn(|| {
         while !STOP.load(Ordering::SeqCst) {
             thread::sleep(Duration::from_millis(1));
         }
     });
-    let tid = tid_rx.recv().unwrap();
+    let tid = target.as_pthread_t() as libc::pthread_t;
     // SAFETY: `tid` is a live thread (it runs until STOP); SIGUSR1 has sigmux's handler.
     assert_eq!(unsafe { libc::pthread_kill(tid, SIGUSR1) }, 0);
     while !INSIDE.load(Ordering::SeqCst) {
