@@ -1,68 +1,16 @@
-//! Windows: the handler path never allocates, proved with real deliveries of the C runtime's
-//! signals (CI runs this file under wine; `no_alloc_in_handler.rs` is the Unix proof).
-//!
-//! A global allocator aborts the process if it is entered on a thread that is inside the
-//! handler. "Inside" is marked by a trampoline put in front of sigmux's handler: it sets a
-//! thread-local flag, calls sigmux's handler, clears the flag. The C runtime resets a signal to
-//! `SIG_DFL` before it calls the handler and sigmux's handler installs itself again, so the
-//! trampoline goes back in front before every `raise` — which also checks that what it finds
-//! there is sigmux's handler, re-installed. Meanwhile another thread registers and unregisters
-//! actions on the same signal, so the handler walks a list that is being changed and whose
-//! nodes are being freed.
-#![cfg(windows)]
+//! Windows: the C runtime resets a signal to `SIG_DFL` before it calls the handler and
+//! sigmux's handler installs itself again, so the trampoline goes back in front before every
+//! `raise` — which also checks that what it finds there is sigmux's handler, re-installed.
+//! Actions churn on another thread meanwhile. The negative control re-runs this test binary
+//! with only itself and a variable that makes an action allocate.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
 
 use libc::{c_int, sighandler_t};
 
-thread_local! {
-    static IN_HANDLER: Cell<bool> = const { Cell::new(false) };
-}
-
-fn in_handler() -> bool {
-    IN_HANDLER.try_with(Cell::get).unwrap_or(false)
-}
-
-fn die(msg: &str) -> ! {
-    // The allocator must not allocate to report: write the fixed message and abort.
-    // SAFETY: fd 2 is the standard error; the buffer is valid for its length.
-    unsafe { libc::write(2, msg.as_ptr().cast(), msg.len() as libc::c_uint) };
-    std::process::abort()
-}
-
-struct Guard;
-
-// SAFETY: forwards to the system allocator; only adds a check.
-unsafe impl GlobalAlloc for Guard {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if in_handler() {
-            die("allocation inside a signal handler\n");
-        }
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        if in_handler() {
-            die("deallocation inside a signal handler\n");
-        }
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new: usize) -> *mut u8 {
-        if in_handler() {
-            die("reallocation inside a signal handler\n");
-        }
-        // SAFETY: same contract as ours.
-        unsafe { System.realloc(ptr, layout, new) }
-    }
-}
-
-#[global_allocator]
-static GUARD: Guard = Guard;
+use super::IN_HANDLER;
 
 /// sigmux's handler, as `signal()` reported it when the trampoline first went in front.
 static SIGMUX_HANDLER: AtomicUsize = AtomicUsize::new(0);
@@ -71,12 +19,12 @@ static TRAMPOLINED: AtomicUsize = AtomicUsize::new(0);
 
 extern "C" fn trampoline(sig: c_int) {
     let handler = SIGMUX_HANDLER.load(Ordering::SeqCst);
-    IN_HANDLER.with(|c| c.set(true));
+    IN_HANDLER.with(|c| c.set(c.get() + 1));
     // SAFETY: `handler` is sigmux's one-argument handler, read from `signal()` (checked
     // non-zero before the first raise).
     let sigmux: extern "C" fn(c_int) = unsafe { std::mem::transmute(handler) };
     sigmux(sig);
-    IN_HANDLER.with(|c| c.set(false));
+    IN_HANDLER.with(|c| c.set(c.get() - 1));
     TRAMPOLINED.fetch_add(1, Ordering::SeqCst);
 }
 
@@ -181,7 +129,7 @@ fn the_guard_itself_fires_on_an_allocation_in_the_handler() {
     let output = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "the_guard_itself_fires_on_an_allocation_in_the_handler",
+            "windows::the_guard_itself_fires_on_an_allocation_in_the_handler",
             "--nocapture",
             "--test-threads=1",
         ])
