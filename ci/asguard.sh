@@ -57,9 +57,14 @@ verdict "stress program" "$out"
 # no_restore_over_another_librarys_handler asserts the exact handler address another library
 # installed (under asguard every handler is asguard's trampoline); and
 # previous_handler_leaving_with_siglongjmp, whose C handler jumps out of asguard's trampoline,
-# so asguard never sees the handler end and counts everything after it as inside a handler.
+# so asguard never sees the handler end and counts everything after it as inside a handler;
+# and installs_and_restores_racing_another_librarys_sigaction, which races two threads'
+# sigaction calls and judges each by what sigaction reported it replaced: asguard answers from
+# a table of its own that two concurrent calls can leave out of step with the kernel (as
+# ThreadSanitizer's does; the test says so too).
 skips=(guard_catches guard_fires guard_counts the_guard_itself a_panicking_action_aborts
-    no_restore_over_another_librarys_handler previous_handler_leaving_with_siglongjmp)
+    no_restore_over_another_librarys_handler previous_handler_leaving_with_siglongjmp
+    installs_and_restores_racing_another_librarys_sigaction)
 crates=(-p sigmux-registry -p sigmux -p sigmux-mio -p sigmux-tokio -p sigmux-async-std
     -p sigmux-stress)
 if command -v cargo-nextest >/dev/null 2>&1; then
