@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # ThreadSanitizer and AddressSanitizer over the tests of sigmux-registry and sigmux, and over a
-# short run of the stress program (threads, child processes and a signal flood).
+# short run of the stress program (threads, child processes and a signal flood). The
+# AddressSanitizer run uses the portable forms (`--cfg sigmux_force_pipe --cfg
+# sigmux_shutdown_deadline_thread`, see below).
 #
 # Both need a nightly toolchain. ThreadSanitizer also needs its `rust-src` component, because
 # std must be rebuilt instrumented (-Zbuild-std): with the prebuilt std, every std Mutex,
@@ -57,7 +59,7 @@ tsan_env="die_after_fork=0:halt_on_error=1:exitcode=66:report_signal_unsafe=1:se
 run() {
     local name=$1 san=$2 std=$3
     shift 3
-    local flags="-Zsanitizer=$san"
+    local flags="-Zsanitizer=$san${SANITIZER_EXTRA_CFG:+ $SANITIZER_EXTRA_CFG}"
     # Tests that cannot work under ThreadSanitizer's deferred signal delivery leave themselves
     # out with `cfg(sigmux_tsan)` (each says why) or are skipped by name below.
     [ "$san" = thread ] && flags="$flags --cfg sigmux_tsan"
@@ -102,7 +104,13 @@ run() {
 }
 
 stress_extra=()
-run asan address 0
+# The AddressSanitizer run is also the whole suite's run with the portable forms that Linux
+# would otherwise never use — the pipe-backed blocking iterator (the only one on macOS and the
+# BSDs) and `Shutdown`'s deadline thread (Unix systems without POSIX timers) — so they get a
+# run of their own without another build of the suite (ci/test.sh runs them only where this
+# step cannot). ThreadSanitizer runs the forms Linux uses.
+SANITIZER_EXTRA_CFG="--cfg sigmux_force_pipe --cfg sigmux_shutdown_deadline_thread" \
+    run asan address 0
 if [ "$have_src" = 1 ]; then
     # ThreadSanitizer runs an asynchronous signal's handler late: at the next function it
     # intercepts, on the thread's ordinary stack. Two tests check what that deferral cannot

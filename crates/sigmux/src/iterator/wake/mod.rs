@@ -5,8 +5,9 @@
 //!   directly ([`park`]); no pipe, no descriptor.
 //! * **Windows:** the same parker over a semaphore object ([`event`]); there is no pipe a
 //!   C runtime signal handler could write to, and no self-pipe path.
-//! * **Other Unix systems, and on Linux built with `--cfg sigmux_force_pipe`** (so the portable form
-//!   runs the whole test suite on Linux too: `ci/test.sh`): [`Parker`] is a type with no
+//! * **Other Unix systems, and on Linux built with `--cfg sigmux_force_pipe`** (so the portable
+//!   form runs the whole test suite on Linux too: CI's AddressSanitizer run in
+//!   `ci/sanitizers.sh`, or `ci/test.sh` where that cannot run): [`Parker`] is a type with no
 //!   values ([`no_park`]), so [`Parker::new`] fails and the blocking iterator uses a self-pipe,
 //!   waited on by [`pipe`].
 //!
