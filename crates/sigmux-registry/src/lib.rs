@@ -155,7 +155,9 @@
 //! * Windows: the C runtime's `signal()` knows only `SIGINT`, `SIGILL`, `SIGABRT`, `SIGFPE`,
 //!   `SIGSEGV`, `SIGTERM` and `SIGBREAK`, passes no `siginfo`, and resets the handler on
 //!   each delivery; sigmux re-installs it at once, but a second signal arriving in between
-//!   gets the default action.
+//!   gets the default action. A previous handler written for it re-installs itself when
+//!   sigmux chains to it; sigmux then takes its own place back, so later deliveries still
+//!   reach both (a previous handler that installs something else is left with its choice).
 #![warn(missing_docs)]
 
 mod actions;

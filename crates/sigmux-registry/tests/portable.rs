@@ -4,6 +4,8 @@
 //!
 //! The tests share one signal's process-wide state, so they take the file's lock.
 
+#[cfg(windows)]
+use std::sync::atomic::AtomicBool;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -193,4 +195,74 @@ fn checked_registration_and_disposition_control() {
     raise(sig);
     set_default_action(sig).unwrap();
     assert_eq!(disposition(sig).unwrap(), Disposition::Default);
+}
+
+#[cfg(windows)]
+static REINSTALLING: AtomicUsize = AtomicUsize::new(0);
+#[cfg(windows)]
+static HAND_OVER: AtomicBool = AtomicBool::new(false);
+#[cfg(windows)]
+static OTHER: AtomicUsize = AtomicUsize::new(0);
+
+/// A handler as written for the C runtime, which resets a signal to `SIG_DFL` before each call:
+/// it installs itself again first thing — or, once `HAND_OVER` is set, hands the signal to
+/// `other` from then on.
+#[cfg(windows)]
+extern "C" fn reinstalling(sig: c_int) {
+    let next = if HAND_OVER.load(Ordering::SeqCst) {
+        other as *const () as libc::sighandler_t
+    } else {
+        reinstalling as *const () as libc::sighandler_t
+    };
+    // SAFETY: installing a one-argument handler.
+    unsafe { libc::signal(sig, next) };
+    REINSTALLING.fetch_add(1, Ordering::SeqCst);
+}
+
+#[cfg(windows)]
+extern "C" fn other(_sig: c_int) {
+    OTHER.fetch_add(1, Ordering::SeqCst);
+}
+
+/// Windows: a previous handler that re-installs itself, as handlers for the C runtime do, must
+/// not take sigmux's place when sigmux chains to it: every later delivery still runs it and
+/// then sigmux's action. (Before, the second delivery went to it alone.) One that installs
+/// something else on purpose is left with its choice, as any foreign install over sigmux is.
+#[cfg(windows)]
+#[test]
+fn a_previous_handler_that_reinstalls_itself_stays_behind_sigmux() {
+    // SIGBREAK; `bad_numbers_are_errors` only ignores it and sets it back to the default.
+    const SIGBREAK: c_int = 21;
+    let _serial = serial();
+    // SAFETY: a one-argument handler, the form `signal` installs.
+    let old = unsafe { libc::signal(SIGBREAK, reinstalling as *const () as libc::sighandler_t) };
+    assert_ne!(old, SIG_ERR);
+    let ours = Arc::new(AtomicUsize::new(0));
+    let o = Arc::clone(&ours);
+    // SAFETY: atomics only.
+    let id = unsafe {
+        register(SIGBREAK, move || {
+            o.fetch_add(1, Ordering::SeqCst);
+        })
+    }
+    .unwrap();
+    let before = REINSTALLING.load(Ordering::SeqCst);
+    for n in 1..=3 {
+        raise(SIGBREAK);
+        assert_eq!(
+            REINSTALLING.load(Ordering::SeqCst) - before,
+            n,
+            "the previous handler"
+        );
+        assert_eq!(ours.load(Ordering::SeqCst), n, "sigmux's action");
+    }
+    // Now it installs `other` on purpose: that delivery still runs sigmux's action, the next
+    // one is `other`'s alone.
+    HAND_OVER.store(true, Ordering::SeqCst);
+    raise(SIGBREAK);
+    assert_eq!(ours.load(Ordering::SeqCst), 4);
+    raise(SIGBREAK);
+    assert_eq!(OTHER.load(Ordering::SeqCst), 1);
+    assert_eq!(ours.load(Ordering::SeqCst), 4);
+    assert!(unregister(id));
 }

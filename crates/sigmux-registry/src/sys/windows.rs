@@ -92,6 +92,13 @@ impl RawDisposition {
 
     /// Calls the handler this disposition names.
     ///
+    /// A handler written for the CRT installs itself again first thing (the CRT reset the
+    /// signal before it called sigmux's handler; the chained handler cannot know it was not
+    /// called directly). Left alone, that puts it in sigmux's place, and the next delivery
+    /// would skip sigmux. So afterwards sigmux takes its place back — from that handler only:
+    /// anything else it installed (`SIG_DFL`, `SIG_IGN`, another function) is its choice, as
+    /// any install over sigmux is, and is put back at once.
+    ///
     /// # Safety
     ///
     /// Only from inside a signal handler for `sig`, and only if
@@ -100,6 +107,18 @@ impl RawDisposition {
         // SAFETY: the CRT only stores one-argument handlers; the caller checked it is one.
         let f = unsafe { core::mem::transmute::<usize, extern "C" fn(c_int)>(self.0) };
         f(sig);
+        if sig == libc::SIGFPE {
+            // The CRT does not reset SIGFPE, so its handlers do not re-install themselves.
+            return;
+        }
+        let ours = entry as *const () as usize;
+        // SAFETY: installing sigmux's handler for a signal it is handling (the CRT accepted
+        // it a moment ago, in `entry`).
+        let now = unsafe { libc::signal(sig, ours) };
+        if now != self.0 && now != ours && now != SIG_ERR {
+            // SAFETY: putting back, unchanged, what the chained handler chose to install.
+            unsafe { libc::signal(sig, now) };
+        }
     }
 }
 
