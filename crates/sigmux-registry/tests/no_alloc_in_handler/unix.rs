@@ -169,18 +169,6 @@ extern "C" fn hold_until_released(_sig: c_int) {
     }
 }
 
-fn thread_mask(how: c_int, sigs: &[c_int]) {
-    // SAFETY: a valid set built here, null old set.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        for &s in sigs {
-            libc::sigaddset(&mut set, s);
-        }
-        assert_eq!(libc::pthread_sigmask(how, &set, std::ptr::null_mut()), 0);
-    }
-}
-
 /// The path that hands a late delivery on after sigmux let go of the signal (`forward`)
 /// runs under the guard too: a frame of sigmux's handler for SIGPROF waits under SIGIO's
 /// handler (kernel frame order: lower number first) while the main thread lets go of SIGPROF
@@ -195,7 +183,7 @@ fn forwarding_a_late_delivery_does_not_allocate() {
     let outcome = sigmux_testkit::in_child(10, move || {
         // SAFETY: a plain one-argument handler.
         unsafe { libc::signal(a, hold_until_released as *const () as libc::sighandler_t) };
-        thread_mask(libc::SIG_BLOCK, &[a, b]);
+        sigmux_testkit::rt::block(&[a, b]);
         // SAFETY: an empty action.
         let id = unsafe { sigmux_registry::register(b, || ()) }.unwrap();
         wrap_handler(3);
@@ -205,7 +193,7 @@ fn forwarding_a_late_delivery_does_not_allocate() {
                 libc::pthread_kill(libc::pthread_self(), b);
                 libc::pthread_kill(libc::pthread_self(), a);
             }
-            thread_mask(libc::SIG_UNBLOCK, &[a, b]);
+            sigmux_testkit::rt::unblock(&[a, b]);
         });
         assert!(sigmux_testkit::wait_until(
             std::time::Duration::from_secs(5),
