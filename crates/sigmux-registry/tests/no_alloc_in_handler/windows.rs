@@ -1,6 +1,8 @@
 //! Windows: the C runtime resets a signal to `SIG_DFL` before it calls the handler and
 //! sigmux's handler installs itself again, so the trampoline goes back in front before every
 //! `raise` — which also checks that what it finds there is sigmux's handler, re-installed.
+//! The previous handler is one written for the C runtime, which re-installs itself, so the
+//! chained call and sigmux's taking its place back run under the guard at every delivery.
 //! Actions churn on another thread meanwhile. The negative control re-runs this test binary
 //! with only itself and a variable that makes an action allocate.
 
@@ -28,6 +30,16 @@ extern "C" fn trampoline(sig: c_int) {
     TRAMPOLINED.fetch_add(1, Ordering::SeqCst);
 }
 
+/// How many times the previous handler ran.
+static PREVIOUS_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+/// A previous handler as written for the C runtime: it installs itself again first thing.
+extern "C" fn previous(sig: c_int) {
+    // SAFETY: re-installing this very handler for the signal it runs for.
+    unsafe { libc::signal(sig, previous as *const () as sighandler_t) };
+    PREVIOUS_RUNS.fetch_add(1, Ordering::SeqCst);
+}
+
 /// Puts the trampoline in front of whatever handles `sig`; returns what was there.
 fn put_trampoline_in_front(sig: c_int) -> sighandler_t {
     // SAFETY: `trampoline` is a valid one-argument handler for the whole process lifetime.
@@ -41,6 +53,9 @@ fn handler_path_does_not_allocate_while_actions_churn() {
     const ROUNDS: usize = 2_000;
     const CYCLES: usize = 500;
     let sig = libc::SIGTERM;
+    // SAFETY: installing a one-argument handler, before sigmux's (which will chain to it).
+    let before = unsafe { libc::signal(sig, previous as *const () as sighandler_t) };
+    assert_ne!(before, !0, "signal() refused");
     let runs = Arc::new(AtomicUsize::new(0));
     let mut permanent = Vec::new();
     for _ in 0..3 {
@@ -96,6 +111,9 @@ fn handler_path_does_not_allocate_while_actions_churn() {
 
     assert_eq!(TRAMPOLINED.load(Ordering::SeqCst), round);
     assert_eq!(runs.load(Ordering::Relaxed), 3 * round);
+    // Chained to at every delivery, and never left in sigmux's place (checked before each
+    // raise above).
+    assert_eq!(PREVIOUS_RUNS.load(Ordering::SeqCst), round);
     // The last delivery left sigmux's handler installed, not the trampoline.
     // SAFETY: reading the disposition by setting it and putting it back at once.
     let now = unsafe { libc::signal(sig, first) };
