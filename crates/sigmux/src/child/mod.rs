@@ -876,7 +876,7 @@ impl Children {
                 sys::drain(self.wake_read.as_raw_fd());
                 let State { watched, ready, .. } = st;
                 let mut error = None;
-                watched.retain(|&pid, _| still_running(pid, ready, &mut error));
+                watched.retain(|&pid, _| keep_watching(pid, ready, &mut error));
                 if let Some(e) = error {
                     return Err(e);
                 }
@@ -899,7 +899,7 @@ impl Children {
         } = st;
         let mut error = None;
         watched.retain(|&pid, w| {
-            if w.pidfd.is_some() || still_running(pid, ready, &mut error) {
+            if w.pidfd.is_some() || keep_watching(pid, ready, &mut error) {
                 return true;
             }
             *pidless -= 1;
@@ -1026,7 +1026,7 @@ fn already(pid: pid_t) -> io::Error {
 /// One `waitpid(pid, WNOHANG)` for a watched child: queues its exit if it has one. Whether to
 /// keep watching it: yes while it runs, and after an error (kept in `error`, the first one
 /// only); no once it exited or was reaped by somebody else (`ECHILD`: its status is gone).
-fn still_running(pid: pid_t, ready: &mut VecDeque<Exit>, error: &mut Option<io::Error>) -> bool {
+fn keep_watching(pid: pid_t, ready: &mut VecDeque<Exit>, error: &mut Option<io::Error>) -> bool {
     match sys::waitpid_nohang(pid) {
         Ok(Some(status)) => {
             ready.push_back(Exit {
